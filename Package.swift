@@ -1,0 +1,34 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "casekb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "CaseKB", targets: ["CaseKB"]),
+        .executable(name: "casekb", targets: ["casekb"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libxml2's HTML parser, imported through a shim that hides its ICU headers (see Sources/CLibXML2/shim.h).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
+        .target(
+            name: "CaseKB",
+            dependencies: ["CLibXML2"],
+            resources: [.copy("Resources")]
+        ),
+        // Thin command-line front end.
+        .executableTarget(
+            name: "casekb",
+            dependencies: ["CaseKB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "CaseKBTests",
+            dependencies: ["CaseKB"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Why a file is not mail.
+public struct NotMail: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// Recognises a mail file's format from its first bytes, not its name.
+public enum FormatDetector {
+    /// How many bytes detection looks at.
+    public static let prefixSize = 65_536
+
+    static let knownHeaders: Set<String> = ["from", "to", "subject", "date", "message-id", "received", "return-path", "mime-version",
+                                            "content-type", "delivered-to", "x-mailer", "reply-to", "cc", "in-reply-to", "references",
+                                            "thread-topic", "thread-index", "dkim-signature", "sender", "x-original-to", "user-agent",
+                                            "content-transfer-encoding", "x-received", "arc-seal", "authentication-results", "list-id"]
+
+    /// The format of a file whose first bytes are `prefix` (`fileSize` is the whole size), or a one-line reason it is not mail.
+    public static func detect(prefix: [UInt8], fileSize: Int) -> Result<MailFormat, NotMail> {
+        if fileSize == 0 || prefix.isEmpty { return .failure(NotMail(reason: "empty file")) }
+        if let nul = prefix.prefix(8192).firstIndex(of: 0) { return .failure(NotMail(reason: "binary data, not mail (NUL byte at byte \(nul))")) }
+        if MIMEParser.looksBinary(prefix[...]) { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
+        var bytes = prefix[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        guard let lastNewline = bytes.lastIndex(of: 0x0A) else {
+            if fileSize > prefix.count {
+                return .failure(NotMail(reason: "no line break in the first \(prefixSize / 1024) KiB (one enormous line): not a mail file"))
+            }
+            return .failure(NotMail(reason: "unrecognised format: a single line of text, not mail"))
+        }
+        let text = Charset.decode(Array(bytes[..<lastNewline]), label: nil).text
+        let lines = text.split(separator: "\n", maxSplits: 60, omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        let firstNonEmpty = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
+        let head = firstNonEmpty.trimmingCharacters(in: .whitespaces)
+        if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil
+            || (text.contains("封邮件====") && text.contains("发件人")) {
+            return .success(.crmExport)
+        }
+        if let first = lines.first, first.hasPrefix("From "), lines.count > 1, isHeaderLine(lines[1]) {
+            return .success(.mbox)
+        }
+        // an RFC 5322 header section: header lines up to a blank line, at least one well-known field
+        var known = 0
+        var headerLines = 0
+        for l in lines {
+            if l.isEmpty { break }
+            if l.first == " " || l.first == "\t" { continue }
+            guard isHeaderLine(l) else { headerLines = -1; break }
+            headerLines += 1
+            if let c = l.firstIndex(of: ":"), knownHeaders.contains(l[..<c].lowercased()) { known += 1 }
+        }
+        if headerLines > 0, known > 0 { return .success(.eml) }
+        let lowerHead = head.lowercased()
+        if lowerHead.hasPrefix("<!doctype html") || lowerHead.hasPrefix("<html") || lowerHead.hasPrefix("<body") || lowerHead.hasPrefix("<div")
+            || lowerHead.hasPrefix("<meta") || lowerHead.hasPrefix("<p") || lowerHead.hasPrefix("<table") || lowerHead.hasPrefix("<?xml") && text.lowercased().contains("<html") {
+            return .success(.html)
+        }
+        return .failure(NotMail(reason: "unrecognised format: no mail headers, mbox 'From ' line or CRM export header in the first lines"))
+    }
+
+    static func isHeaderLine(_ l: Substring) -> Bool {
+        guard let c = l.firstIndex(of: ":"), c > l.startIndex else { return false }
+        return l[..<c].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+
+/// What reading one file gave: its messages and the problems found. A file with an error-level diagnostic
+/// and no messages failed; an mbox can lose single messages and keep the rest.
+public struct FileReadResult: Sendable {
+    public var path: String
+    public var format: MailFormat?
+    public var size: Int
+    public var messages: [Message]
+    public var diagnostics: [Diagnostic]
+
+    public var failed: Bool { messages.isEmpty && diagnostics.contains { $0.severity == .error } }
+}
+
+/// Reads mail files of every supported format: CRM export, .eml, mbox, maildir folders and HTML files.
+public enum MailReader {
+    /// Largest single message or single-message file read whole (an mbox is streamed message by message).
+    public static let maxMessageBytes = 64 << 20
+
+    /// Expand files and folders into the mail files below them, sorted; maildir `tmp/` and hidden entries are skipped.
+    public static func expand(_ paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
+        var files: [String] = []
+        var diags: [Diagnostic] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+                diags.append(Diagnostic(file: p, message: "no such file or folder"))
+                continue
+            }
+            if !isDir.boolValue { files.append(p); continue }
+            var found: [String] = []
+            walk(p, into: &found, diags: &diags)
+            files += found.sorted()
+        }
+        return (files, diags)
+    }
+
+    private static func walk(_ dir: String, into files: inout [String], diags: inout [Diagnostic]) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            diags.append(Diagnostic(file: dir, message: "cannot list folder"))
+            return
+        }
+        let isMaildir = names.contains("cur") && names.contains("new")
+        for name in names.sorted() where !name.hasPrefix(".") {
+            if isMaildir && name == "tmp" { continue }
+            let path = (dir as NSString).appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { continue }
+            if isDir.boolValue { walk(path, into: &files, diags: &diags) } else { files.append(path) }
+        }
+    }
+
+    /// Read one file, detecting its format from content.
+    public static func read(path: String) -> FileReadResult {
+        var result = FileReadResult(path: path, format: nil, size: 0, messages: [], diagnostics: [])
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            result.diagnostics.append(Diagnostic(file: path, message: "cannot open file"))
+            return result
+        }
+        defer { try? handle.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        result.size = size
+        let prefix = (try? handle.read(upToCount: FormatDetector.prefixSize)).map { [UInt8]($0) } ?? []
+        switch FormatDetector.detect(prefix: prefix, fileSize: max(size, prefix.count)) {
+        case .failure(let notMail):
+            let reason = notMail.reason
+            result.diagnostics.append(Diagnostic(file: path, byteOffset: reason.hasPrefix("binary") || reason.hasPrefix("empty") ? nil : 0, message: reason))
+            return result
+        case .success(let format):
+            result.format = format
+            if format == .mbox {
+                try? handle.seek(toOffset: 0)
+                readMbox(handle: handle, path: path, into: &result)
+                return result
+            }
+            if size > maxMessageBytes {
+                result.diagnostics.append(Diagnostic(file: path, message: "file is \(size / (1 << 20)) MiB; a single message over \(maxMessageBytes >> 20) MiB is not read"))
+                return result
+            }
+            try? handle.seek(toOffset: 0)
+            let bytes = (try? handle.readToEnd()).map { [UInt8]($0) } ?? []
+            switch format {
+            case .crmExport:
+                var b = bytes[...]
+                if b.starts(with: [0xEF, 0xBB, 0xBF]) { b = b.dropFirst(3) }
+                let decoded = Charset.decode(Array(b), label: nil)
+                let r = CRMExportReader.read(text: decoded.text, file: path)
+                result.messages = r.messages
+                result.diagnostics = r.diagnostics
+            case .eml:
+                let (msgs, diags) = messages(fromMail: bytes, file: path, format: .eml, index: 1, byteOffset: 0)
+                result.messages = msgs
+                result.diagnostics = diags
+            case .html:
+                let h = HTMLText.convert(bytes: bytes, isUTF8: false)
+                let msg = Message(source: SourceLocation(file: path, format: .html, index: 1, byteOffset: 0),
+                                  from: MailAddress(name: nil, address: nil), sent: nil, subject: "", body: h.text, htmlQuoteStart: h.quoteStart)
+                result.messages = [msg]
+            case .mbox:
+                break
+            }
+            return result
+        }
+    }
+
+    /// Messages from one RFC 5322 mail (its forwarded message/rfc822 parts become messages too).
+    public static func messages(fromMail bytes: [UInt8], file: String, format: MailFormat, index: Int, byteOffset: Int) -> ([Message], [Diagnostic]) {
+        let parsed = MIMEParser.parse(bytes)
+        var diags = parsed.problems.map {
+            Diagnostic(file: file, severity: $0.severity, byteOffset: byteOffset + $0.offset, messageNumber: format == .mbox ? index : nil, message: $0.message)
+        }
+        if parsed.hasError { return ([], diags) }
+        if parsed.headers.fields.isEmpty {
+            diags.append(Diagnostic(file: file, byteOffset: byteOffset, messageNumber: format == .mbox ? index : nil, message: "no header fields"))
+            return ([], diags)
+        }
+        var out: [Message] = []
+        func make(_ p: ParsedMail, forwarded: Bool) -> Message {
+            let h = p.headers
+            let ids = { (name: String) -> [String] in messageIDs(h.value(name) ?? "") }
+            var sent = h.value("Date").flatMap(MailDate.parseRFC5322)
+            if sent == nil, let received = h.value("Received"), let semi = received.lastIndex(of: ";") {
+                sent = MailDate.parseRFC5322(String(received[received.index(after: semi)...]))
+            }
+            return Message(
+                source: SourceLocation(file: file, format: format, index: index, byteOffset: byteOffset),
+                messageID: ids("Message-ID").first,
+                inReplyTo: ids("In-Reply-To").first,
+                references: ids("References"),
+                conversationID: h.value("Thread-Index").flatMap(conversationID),
+                from: MailAddress.parse(h.value("From") ?? h.value("Sender") ?? ""),
+                to: AddressList.parse(h.value("To") ?? ""),
+                cc: AddressList.parse(h.value("Cc") ?? ""),
+                sent: sent,
+                subject: (h.value("Subject") ?? "").replacingOccurrences(of: "\n", with: " "),
+                body: p.body,
+                attachments: p.attachments,
+                isForwardedCopy: forwarded,
+                htmlQuoteStart: p.htmlQuoteStart)
+        }
+        out.append(make(parsed, forwarded: false))
+        var queue = parsed.forwarded
+        while !queue.isEmpty {
+            let f = queue.removeFirst()
+            if !f.headers.fields.isEmpty { out.append(make(f, forwarded: true)) }
+            queue += f.forwarded
+        }
+        return (out, diags)
+    }
+
+    /// `<id>` tokens of a Message-ID / In-Reply-To / References header.
+    static func messageIDs(_ value: String) -> [String] {
+        var out: [String] = []
+        var rest = value[...]
+        while let lt = rest.firstIndex(of: "<"), let gt = rest[lt...].firstIndex(of: ">") {
+            let id = rest[rest.index(after: lt)..<gt].trimmingCharacters(in: .whitespaces)
+            if !id.isEmpty && !id.contains(" ") { out.append(id) }
+            rest = rest[rest.index(after: gt)...]
+        }
+        if out.isEmpty {
+            let t = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !t.isEmpty, !t.contains(" "), t.contains("@") { out.append(t) }
+        }
+        return out
+    }
+
+    /// Outlook conversation id: the first 22 bytes of the base64 Thread-Index, as hex.
+    static func conversationID(_ threadIndex: String) -> String? {
+        let r = TransferEncoding.decodeBase64(Array(threadIndex.utf8)[...])
+        guard r.firstInvalidOffset == nil, r.bytes.count >= 22 else { return nil }
+        return r.bytes.prefix(22).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Stream an mbox message by message: `From ` lines after a blank line split messages, `>From` is unescaped.
+    static func readMbox(handle: FileHandle, path: String, into result: inout FileReadResult) {
+        var buffer: [UInt8] = []
+        var bufferBase = 0            // file offset of buffer[0]
+        var eof = false
+        var current: [UInt8] = []
+        var currentStart = 0
+        var currentIndex = 0
+        var oversized = false
+        var previousBlank = true
+        func finish() {
+            guard currentIndex > 0 else { return }
+            if oversized {
+                result.diagnostics.append(Diagnostic(file: path, byteOffset: currentStart, messageNumber: currentIndex, message: "message larger than \(maxMessageBytes >> 20) MiB; skipped"))
+            } else {
+                // drop the blank line that precedes the next From line
+                while let l = current.last, l == 0x0A || l == 0x0D { current.removeLast() }
+                current.append(0x0A)
+                let (msgs, diags) = messages(fromMail: current, file: path, format: .mbox, index: currentIndex, byteOffset: currentStart)
+                result.messages += msgs
+                result.diagnostics += diags
+            }
+            current = []
+            oversized = false
+        }
+        var scan = 0
+        while true {
+            // find the next line in the buffer
+            var nl = -1
+            var k = scan
+            while k < buffer.count { if buffer[k] == 0x0A { nl = k; break }; k += 1 }
+            if nl < 0 {
+                if eof {
+                    if scan < buffer.count { nl = buffer.count } else { break }
+                } else {
+                    if scan > 0 { buffer.removeFirst(scan); bufferBase += scan; scan = 0 }
+                    if let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { buffer += chunk } else { eof = true }
+                    if !oversized && buffer.count > maxMessageBytes { oversized = true }
+                    if oversized && buffer.count > (1 << 22) && !eof {
+                        // an enormous line: drop what we have of it, keep memory bounded
+                        bufferBase += buffer.count
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                    continue
+                }
+            }
+            let line = buffer[scan..<min(nl, buffer.count)]
+            let lineOffset = bufferBase + scan
+            if previousBlank && line.starts(with: [0x46, 0x72, 0x6F, 0x6D, 0x20]) {
+                finish()
+                currentIndex += 1
+                currentStart = lineOffset
+            } else if currentIndex > 0 {
+                if !oversized {
+                    var l = line[...]
+                    // mboxrd: ">From " / ">>From " lose one '>'
+                    var q = l.startIndex
+                    while q < l.endIndex, l[q] == 0x3E { q += 1 }
+                    if q > l.startIndex, l[q...].starts(with: [0x46, 0x72, 0x6F, 0x6D, 0x20]) { l = l.dropFirst() }
+                    current += l
+                    current.append(0x0A)
+                    if current.count > maxMessageBytes { oversized = true; current = [] }
+                }
+            }
+            let content = line.last == 0x0D ? line.dropLast() : line
+            previousBlank = content.isEmpty
+            scan = min(nl + 1, buffer.count)
+            if nl >= buffer.count { break }
+        }
+        finish()
+        if currentIndex == 0 {
+            result.diagnostics.append(Diagnostic(file: path, byteOffset: 0, message: "mbox without any 'From ' line"))
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The JSON shape of `casekb parse --json`: cases with their messages, and the problems found per file.
+public struct ParseReport: Codable, Sendable {
+    public struct MessageJSON: Codable, Sendable {
+        public var index: Int
+        public var from: String
+        public var fromAddress: String?
+        public var sent: String?
+        public var subject: String
+        public var messageID: String?
+        public var body: String
+        public var newText: String
+        public var quotedText: String
+        public var signature: String
+        public var attachments: [AttachmentJSON]
+        public var source: SourceJSON
+
+        enum CodingKeys: String, CodingKey {
+            case index, from, sent, subject, body, signature, attachments, source
+            case fromAddress = "from_address", messageID = "message_id", newText = "new_text", quotedText = "quoted_text"
+        }
+    }
+
+    public struct AttachmentJSON: Codable, Sendable {
+        public var filename: String?
+        public var contentType: String
+        public var size: Int
+        public var hasText: Bool
+        enum CodingKeys: String, CodingKey { case filename, size, contentType = "content_type", hasText = "has_text" }
+    }
+
+    public struct SourceJSON: Codable, Sendable {
+        public var file: String
+        public var format: String
+        public var index: Int
+        public var byteOffset: Int
+        enum CodingKeys: String, CodingKey { case file, format, index, byteOffset = "byte_offset" }
+    }
+
+    public struct CaseJSON: Codable, Sendable {
+        public var `case`: String
+        public var caseIDs: [String]
+        public var subject: String
+        public var normalizedSubject: String
+        public var participants: [String]
+        public var firstSent: String?
+        public var lastSent: String?
+        public var messages: [MessageJSON]
+        enum CodingKeys: String, CodingKey {
+            case `case`, subject, participants, messages
+            case caseIDs = "case_ids", normalizedSubject = "normalized_subject", firstSent = "first_sent", lastSent = "last_sent"
+        }
+    }
+
+    public struct FileJSON: Codable, Sendable {
+        public var path: String
+        public var format: String?
+        public var messages: Int
+        public var failed: Bool
+    }
+
+    public var cases: [CaseJSON]
+    public var files: [FileJSON]
+    public var errors: [String]
+    public var warnings: [String]
+
+    public init(cases: [CaseThread], files: [FileReadResult], extraDiagnostics: [Diagnostic] = []) {
+        self.cases = cases.map { c in
+            CaseJSON(case: c.key, caseIDs: c.caseIDs, subject: c.subject, normalizedSubject: c.normalizedSubject,
+                     participants: c.participants,
+                     firstSent: c.messages.compactMap(\.sent).min().map(MailDate.iso),
+                     lastSent: c.messages.compactMap(\.sent).max().map(MailDate.iso),
+                     messages: c.messages.enumerated().map { k, m in
+                         MessageJSON(index: k + 1, from: m.from.display, fromAddress: m.from.address, sent: m.sent.map(MailDate.iso),
+                                     subject: m.subject, messageID: m.messageID, body: m.body, newText: m.newText, quotedText: m.quotedText,
+                                     signature: m.signature,
+                                     attachments: m.attachments.map { AttachmentJSON(filename: $0.filename, contentType: $0.contentType, size: $0.size, hasText: $0.text != nil) },
+                                     source: SourceJSON(file: m.source.file, format: m.source.format.rawValue, index: m.source.index, byteOffset: m.source.byteOffset))
+                     })
+        }
+        self.files = files.map { FileJSON(path: $0.path, format: $0.format?.rawValue, messages: $0.messages.count, failed: $0.failed) }
+        let all = extraDiagnostics + files.flatMap(\.diagnostics)
+        errors = all.filter { $0.severity == .error }.map(\.description)
+        warnings = all.filter { $0.severity == .warning }.map(\.description)
+    }
+
+    public func json() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+}
+
+/// Reads files and groups their messages into cases: the parse stage as one call.
+public enum ThreadParser {
+    public static func parse(paths: [String]) -> (cases: [CaseThread], files: [FileReadResult], diagnostics: [Diagnostic]) {
+        let (files, diags) = MailReader.expand(paths)
+        let results = files.map { MailReader.read(path: $0) }
+        let cases = CaseGrouper.group(results.flatMap(\.messages))
+        return (cases, results, diags)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Text decoded from bytes in a declared charset, with what happened on the way.
+public struct DecodedText: Sendable, Equatable {
+    public var text: String
+    /// The iconv charset actually used ("UTF-8", "GB18030", ...).
+    public var charset: String
+    /// Bytes that could not be decoded and became U+FFFD.
+    public var replacements: Int
+    /// The declared label was unknown to iconv, or produced garbage, so a fallback was used.
+    public var fellBack: Bool
+}
+
+/// Charset conversion through glibc iconv, with the label mapping real mail needs
+/// (every GB label decodes as GB18030, Big5 as BIG5-HKSCS, unknown labels fall back).
+public enum Charset {
+    /// The iconv name for a MIME charset label, or nil for UTF-8/ASCII (decoded natively).
+    public static func iconvName(forLabel label: String) -> String? {
+        let l = label.trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t")).lowercased()
+        switch l {
+        case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "unicode-1-1-utf-8", "x-unknown", "unknown-8bit", "default":
+            return nil
+        case "gb2312", "gbk", "x-gbk", "cp936", "ms936", "windows-936", "csgb2312", "chinese", "euc-cn", "gb18030", "gb_2312-80", "x-euc-cn", "hz-gb-2312":
+            return l == "hz-gb-2312" ? "HZ" : "GB18030"
+        case "big5", "x-big5", "cp950", "big5-hkscs", "csbig5", "x-x-big5":
+            return "BIG5-HKSCS"
+        case "latin1", "latin-1", "l1":
+            return "ISO-8859-1"
+        default:
+            return l.uppercased()
+        }
+    }
+
+    /// Decode `bytes` labelled `label`. Never fails: an unknown or wrong label falls back to UTF-8 and then
+    /// GB18030 (the common mislabelling in Chinese mail), choosing the reading with the fewest bad bytes.
+    public static func decode(_ bytes: [UInt8], label: String?) -> DecodedText {
+        if bytes.isEmpty { return DecodedText(text: "", charset: "UTF-8", replacements: 0, fellBack: false) }
+        let name = label.flatMap { iconvName(forLabel: $0) }
+        if let name {
+            if let decoded = iconvDecode(bytes, from: name) {
+                if decoded.replacements == 0 {
+                    return DecodedText(text: decoded.text, charset: name, replacements: 0, fellBack: false)
+                }
+                // The label decoded with errors: maybe it is wrong. Try the usual suspects.
+                let best = bestGuess(bytes)
+                if best.replacements < decoded.replacements { return DecodedText(text: best.text, charset: best.charset, replacements: best.replacements, fellBack: true) }
+                return DecodedText(text: decoded.text, charset: name, replacements: decoded.replacements, fellBack: false)
+            }
+            // iconv does not know this label.
+            let best = bestGuess(bytes)
+            return DecodedText(text: best.text, charset: best.charset, replacements: best.replacements, fellBack: true)
+        }
+        if let s = String(validating: bytes, as: UTF8.self) {
+            return DecodedText(text: s, charset: "UTF-8", replacements: 0, fellBack: false)
+        }
+        let best = bestGuess(bytes)
+        return DecodedText(text: best.text, charset: best.charset, replacements: best.replacements, fellBack: label != nil && best.charset != "UTF-8")
+    }
+
+    /// Whether iconv knows the label (after casekb's own mapping).
+    public static func isKnown(label: String) -> Bool {
+        guard let name = iconvName(forLabel: label) else { return true }
+        let cd = iconv_open("UTF-8", name)
+        if cd == iconv_t(bitPattern: -1) { return false }
+        iconv_close(cd)
+        return true
+    }
+
+    private static func bestGuess(_ bytes: [UInt8]) -> (text: String, charset: String, replacements: Int) {
+        if let s = String(validating: bytes, as: UTF8.self) { return (s, "UTF-8", 0) }
+        let utf8Bad = countInvalidUTF8(bytes)
+        if let gb = iconvDecode(bytes, from: "GB18030"), gb.replacements < utf8Bad {
+            return (gb.text, "GB18030", gb.replacements)
+        }
+        return (String(decoding: bytes, as: UTF8.self), "UTF-8", utf8Bad)
+    }
+
+    private static func countInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var bad = 0
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        loop: while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: break loop
+            case .error: bad += 1
+            }
+        }
+        return bad
+    }
+
+    /// glibc iconv to UTF-8, replacing undecodable bytes with U+FFFD. Returns nil when iconv does not know `charset`.
+    public static func iconvDecode(_ bytes: [UInt8], from charset: String) -> (text: String, replacements: Int)? {
+        let cd = iconv_open("UTF-8", charset)
+        if cd == iconv_t(bitPattern: -1) { return nil }
+        defer { iconv_close(cd) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 3 / 2 + 16)
+        var replacements = 0
+        var input = bytes
+        let total = input.count
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        input.withUnsafeMutableBufferPointer { inBuf in
+            guard let inBase = inBuf.baseAddress else { return }
+            var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBase).assumingMemoryBound(to: CChar.self)
+            var inLeft = total
+            while inLeft > 0 {
+                var stop = false
+                chunk.withUnsafeMutableBufferPointer { outBuf in
+                    guard let outBase = outBuf.baseAddress else { stop = true; return }
+                    var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBase).assumingMemoryBound(to: CChar.self)
+                    var outLeft = outBuf.count
+                    let rc = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
+                    out.append(contentsOf: outBuf[0..<(outBuf.count - outLeft)])
+                    if rc == -1 {
+                        switch errno {
+                        case E2BIG:
+                            break
+                        case EILSEQ, EINVAL:
+                            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                            replacements += 1
+                            inPtr = inPtr.map { $0 + 1 }
+                            inLeft -= 1
+                            // Reset shift state after an error.
+                            _ = iconv(cd, nil, nil, nil, nil)
+                        default:
+                            stop = true
+                        }
+                    }
+                }
+                if stop { break }
+            }
+        }
+        return (String(decoding: out, as: UTF8.self), replacements)
+    }
+}

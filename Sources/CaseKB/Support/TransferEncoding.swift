@@ -1,0 +1,96 @@
+import Foundation
+
+/// Content-Transfer-Encoding decoders for MIME bodies and RFC 2047 words.
+public enum TransferEncoding {
+    /// Result of decoding base64: the bytes, and the offset of the first byte that is not base64 (if any).
+    public struct Base64Result: Sendable {
+        public var bytes: [UInt8]
+        /// Offset (within the encoded input) of the first character outside the base64 alphabet.
+        public var firstInvalidOffset: Int?
+        /// The count of base64 characters was not a multiple of 4 (the input was cut short).
+        public var truncated: Bool
+    }
+
+    private static let base64Table: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for (i, c) in alphabet.enumerated() { t[Int(c)] = Int8(i) }
+        t[Int(UInt8(ascii: "-"))] = 62   // base64url, seen in some broken mailers
+        t[Int(UInt8(ascii: "_"))] = 63
+        return t
+    }()
+
+    /// Decode line-wrapped base64, reporting characters outside the alphabet instead of silently skipping them.
+    public static func decodeBase64(_ input: ArraySlice<UInt8>) -> Base64Result {
+        var out = [UInt8]()
+        out.reserveCapacity(input.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        var count = 0
+        var firstInvalid: Int?
+        var sawPadding = false
+        let start = input.startIndex
+        for i in input.indices {
+            let c = input[i]
+            if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
+            if c == UInt8(ascii: "=") { sawPadding = true; count += 1; continue }
+            let v = base64Table[Int(c)]
+            if v < 0 || sawPadding {
+                if v < 0 { if firstInvalid == nil { firstInvalid = i - start } ; continue }
+                // data after padding: a new base64 run concatenated; restart the accumulator
+                sawPadding = false; acc = 0; bits = 0; count = 0
+            }
+            acc = (acc << 6) | UInt32(v)
+            bits += 6
+            count += 1
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return Base64Result(bytes: out, firstInvalidOffset: firstInvalid, truncated: count % 4 != 0)
+    }
+
+    @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x41...0x46: return c - 0x41 + 10
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    /// Decode quoted-printable. Soft line breaks (`=` at end of line) are removed; a malformed escape is kept literally.
+    /// With `underscoreIsSpace` (RFC 2047 Q encoding) `_` means a space.
+    public static func decodeQuotedPrintable(_ input: ArraySlice<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(input.count)
+        var i = input.startIndex
+        let end = input.endIndex
+        while i < end {
+            let c = input[i]
+            if c == UInt8(ascii: "=") {
+                // soft line break: "=" followed by optional whitespace then CRLF/LF
+                var j = i + 1
+                while j < end, input[j] == 0x20 || input[j] == 0x09 { j += 1 }
+                if j < end, input[j] == 0x0A { i = j + 1; continue }
+                if j + 1 < end, input[j] == 0x0D, input[j + 1] == 0x0A { i = j + 2; continue }
+                if j == end { i = end; continue }
+                if i + 2 < end, let h = hexValue(input[i + 1]), let l = hexValue(input[i + 2]) {
+                    out.append(h << 4 | l)
+                    i += 3
+                    continue
+                }
+                out.append(c)
+                i += 1
+            } else if underscoreIsSpace && c == UInt8(ascii: "_") {
+                out.append(0x20)
+                i += 1
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        return out
+    }
+}
