@@ -30,7 +30,8 @@ public enum FormatDetector {
             return .failure(NotMail(reason: "unrecognised format: a single line of text, not mail"))
         }
         let text = Charset.decode(Array(bytes[..<lastNewline]), label: nil).text
-        let lines = text.split(separator: "\n", maxSplits: 60, omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        var lines = text.split(separator: "\n", maxSplits: 200, omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        if lines.count > 200 { lines.removeLast() }   // the unsplit remainder
         let firstNonEmpty = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
         let head = firstNonEmpty.trimmingCharacters(in: .whitespaces)
         if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil

@@ -20,6 +20,15 @@ public struct ParseReport: Codable, Sendable {
             case index, from, sent, subject, body, signature, attachments, source
             case fromAddress = "from_address", messageID = "message_id", newText = "new_text", quotedText = "quoted_text"
         }
+
+        // optional fields are printed as null, so scripts always find the key
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index); try c.encode(from, forKey: .from); try c.encode(fromAddress, forKey: .fromAddress)
+            try c.encode(sent, forKey: .sent); try c.encode(subject, forKey: .subject); try c.encode(messageID, forKey: .messageID)
+            try c.encode(body, forKey: .body); try c.encode(newText, forKey: .newText); try c.encode(quotedText, forKey: .quotedText)
+            try c.encode(signature, forKey: .signature); try c.encode(attachments, forKey: .attachments); try c.encode(source, forKey: .source)
+        }
     }
 
     public struct AttachmentJSON: Codable, Sendable {
@@ -28,6 +37,11 @@ public struct ParseReport: Codable, Sendable {
         public var size: Int
         public var hasText: Bool
         enum CodingKeys: String, CodingKey { case filename, size, contentType = "content_type", hasText = "has_text" }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(filename, forKey: .filename); try c.encode(contentType, forKey: .contentType)
+            try c.encode(size, forKey: .size); try c.encode(hasText, forKey: .hasText)
+        }
     }
 
     public struct SourceJSON: Codable, Sendable {
@@ -50,6 +64,13 @@ public struct ParseReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case `case`, subject, participants, messages
             case caseIDs = "case_ids", normalizedSubject = "normalized_subject", firstSent = "first_sent", lastSent = "last_sent"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(`case`, forKey: .case); try c.encode(caseIDs, forKey: .caseIDs); try c.encode(subject, forKey: .subject)
+            try c.encode(normalizedSubject, forKey: .normalizedSubject); try c.encode(participants, forKey: .participants)
+            try c.encode(firstSent, forKey: .firstSent); try c.encode(lastSent, forKey: .lastSent); try c.encode(messages, forKey: .messages)
         }
     }
 
