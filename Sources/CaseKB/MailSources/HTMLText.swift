@@ -198,7 +198,9 @@ public struct HTMLText: Sendable {
                     result.append(b)
                 }
             }
+            while let l = result.last, l == 0x0A || l == 0x20 || l == 0x09 { result.removeLast() }
             if quoteStartUTF8 != nil && mappedQuote == nil { mappedQuote = result.count }
+            if let q = mappedQuote, q > result.count { mappedQuote = result.count }
             quoteStartUTF8 = mappedQuote
             return String(decoding: result, as: UTF8.self)
         }

@@ -144,7 +144,11 @@ public enum MailReader {
         var queue = parsed.forwarded
         while !queue.isEmpty {
             let f = queue.removeFirst()
-            if !f.headers.fields.isEmpty { out.append(make(f, forwarded: true)) }
+            if !f.headers.fields.isEmpty {
+                var copy = make(f, forwarded: true)
+                copy.forwardedIn = out.first?.messageID
+                out.append(copy)
+            }
             queue += f.forwarded
         }
         return (out, diags)
@@ -198,24 +202,31 @@ public enum MailReader {
             current = []
             oversized = false
         }
-        var scan = 0
+        var scan = 0          // start of the current line in the buffer
+        var searchFrom = 0    // where the newline search resumes
         while true {
-            // find the next line in the buffer
+            // find the next line end in the buffer
             var nl = -1
-            var k = scan
-            while k < buffer.count { if buffer[k] == 0x0A { nl = k; break }; k += 1 }
+            if searchFrom < buffer.count {
+                nl = buffer.withUnsafeBufferPointer { buf -> Int in
+                    guard let base = buf.baseAddress, let p = memchr(base + searchFrom, 0x0A, buf.count - searchFrom) else { return -1 }
+                    return UnsafeRawPointer(p) - UnsafeRawPointer(base)
+                }
+            }
             if nl < 0 {
+                searchFrom = buffer.count
                 if eof {
                     if scan < buffer.count { nl = buffer.count } else { break }
                 } else {
-                    if scan > 0 { buffer.removeFirst(scan); bufferBase += scan; scan = 0 }
-                    if let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { buffer += chunk } else { eof = true }
-                    if !oversized && buffer.count > maxMessageBytes { oversized = true }
-                    if oversized && buffer.count > (1 << 22) && !eof {
-                        // an enormous line: drop what we have of it, keep memory bounded
+                    if scan > 0 { buffer.removeFirst(scan); bufferBase += scan; searchFrom -= scan; scan = 0 }
+                    if buffer.count > maxMessageBytes {
+                        // one line longer than a whole message may be: skip it, keep memory bounded
+                        if !oversized { oversized = true; current = [] }
                         bufferBase += buffer.count
                         buffer.removeAll(keepingCapacity: true)
+                        searchFrom = 0
                     }
+                    if let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { buffer += chunk } else { eof = true }
                     continue
                 }
             }
@@ -240,6 +251,7 @@ public enum MailReader {
             let content = line.last == 0x0D ? line.dropLast() : line
             previousBlank = content.isEmpty
             scan = min(nl + 1, buffer.count)
+            searchFrom = scan
             if nl >= buffer.count { break }
         }
         finish()

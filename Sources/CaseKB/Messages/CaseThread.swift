@@ -122,6 +122,7 @@ public enum CaseGrouper {
             if let p = m.inReplyTo { link(i, "mid:" + p) }
             for r in m.references { link(i, "mid:" + r) }
             if let c = m.conversationID { link(i, "conv:" + c) }
+            if let f = m.forwardedIn { link(i, "mid:" + f) }
         }
         // subject fallback: messages with no case number and no Message-ID links join replies with the same subject
         for (i, m) in messages.enumerated() where caseIDs[i].isEmpty {

@@ -88,6 +88,8 @@ public struct Message: Sendable, Codable, Hashable {
     public var attachments: [Attachment]
     /// The message was found inside another one (a forwarded message/rfc822 part).
     public var isForwardedCopy: Bool
+    /// For a forwarded copy: the Message-ID of the mail that carried it (it joins that mail's case).
+    public var forwardedIn: String?
 
     public init(source: SourceLocation, messageID: String? = nil, inReplyTo: String? = nil, references: [String] = [],
                 conversationID: String? = nil, from: MailAddress, to: [MailAddress] = [], cc: [MailAddress] = [],
@@ -106,6 +108,7 @@ public struct Message: Sendable, Codable, Hashable {
         self.body = body
         self.attachments = attachments
         self.isForwardedCopy = isForwardedCopy
+        self.forwardedIn = nil
         let parts = QuoteSplitter.shared.split(body, quoteStartHint: htmlQuoteStart)
         self.newText = parts.newText
         self.quotedText = parts.quotedText

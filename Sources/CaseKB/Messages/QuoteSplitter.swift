@@ -199,10 +199,13 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     private func isContactLine(_ line: String) -> Bool {
         let t = line.trimmingCharacters(in: .whitespaces)
-        let lower = t.lowercased()
-        for l in contactLabels where lower.hasPrefix(l) {
-            let rest = lower.dropFirst(l.count).drop(while: { $0 == " " || $0 == "." })
-            if rest.first == ":" || rest.first == "：" { return true }
+        // each "|"-separated segment may be "电话：…"
+        for segment in t.split(separator: "|") {
+            let lower = segment.trimmingCharacters(in: .whitespaces).lowercased()
+            for l in contactLabels where lower.hasPrefix(l) {
+                let rest = lower.dropFirst(l.count).drop(while: { $0 == " " || $0 == "." })
+                if rest.first == ":" || rest.first == "：" { return true }
+            }
         }
         // title lines like "Support Escalation Eng | Microsoft China Co Ltd | +86 … | a@b"
         let pipes = t.filter { $0 == "|" }.count

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import CaseKB
+
+@Suite("MIME mail in the Corpus")
+struct MIMECorpusTests {
+    @Test("Outlook zh-CN reply in GB18030 base64: headers decoded, plain part chosen, 邮件原件 quote set apart")
+    func outlookGB18030() throws {
+        let c = try #require(Fixtures.cases(Fixtures.corpus("threads/eml/outlook-zh-gb18030-reply.eml")).first)
+        #expect(c.key == "CAS-03117-R2D8K4")
+        #expect(c.caseIDs == ["CAS-03117-R2D8K4", "REG:120090312000217"])
+        #expect(c.normalizedSubject == "更新网卡驱动后开机蓝屏 0x9F")
+        let m = try #require(c.messages.first)
+        #expect(m.from == MailAddress(name: "张伟", address: "zhangwei@support.example.com"))
+        #expect(m.subject == "答复: [REG:120090312000217] CAS-03117-R2D8K4 - 更新网卡驱动后开机蓝屏 0x9F")
+        #expect(m.sent.map(MailDate.iso) == "2023-04-12T07:42:10.000Z")
+        #expect(m.newText.hasPrefix("王工，您好："))
+        #expect(m.newText.contains("01 fffff802`5e46f7e0 fffff802`5a8f1d35     nt!PopIrpWatchdogBugcheck+0xdf"))
+        #expect(!m.newText.contains("上周全行推送"))
+        #expect(m.quotedText.hasPrefix("-----邮件原件-----\n发件人: 王建国"))
+        #expect(m.signature.hasPrefix("张伟\n技术支持工程师"))
+        #expect(m.conversationID?.count == 44)
+        #expect(!m.body.contains("\u{FFFD}"))
+    }
+
+    @Test("English reply with !analyze -v as a .txt attachment and a binary minidump")
+    func englishAttachment() throws {
+        let c = try #require(Fixtures.cases(Fixtures.corpus("threads/eml/english-analyze-attachment.eml")).first)
+        #expect(c.key == "SR#120030623000481")
+        let m = try #require(c.messages.first)
+        #expect(m.attachments.count == 2)
+        let txt = try #require(m.attachments.first { $0.filename == "analyze-v.txt" })
+        #expect(txt.contentType == "text/plain")
+        #expect(txt.text?.contains("DPC_WATCHDOG_VIOLATION (133)") == true)
+        #expect(txt.text?.contains("FAILURE_BUCKET_ID:  0x133_ISR_iaStorAC!unknown_function") == true)
+        let dump = try #require(m.attachments.first { $0.filename == "Mini030623-01.dmp" })
+        #expect(dump.text == nil)
+        #expect(dump.size == 8 + 256 * 8)
+        #expect(m.newText.contains("We recommend updating the Intel RST driver iaStorAC.sys"))
+        #expect(!m.newText.contains("Original Message"))
+        #expect(m.quotedText.hasPrefix("-----Original Message-----"))
+        #expect(m.signature.hasPrefix("Best regards,\nDaniel Ortiz"))
+        // quoted-printable soft breaks are joined
+        #expect(m.body.contains("Windows 10 21H2, build 19044.2604"))
+    }
+
+    @Test("an mbox with two interleaved threads gives two cases, >From unescaped")
+    func mboxInterleaved() throws {
+        let cases = Fixtures.cases(Fixtures.corpus("threads/mbox/support-2023-05.mbox"))
+        #expect(cases.count == 2)
+        let cn = try #require(cases.first { $0.key == "20230508101203.4F1A@contoso-fin.example" })
+        #expect(cn.messages.map(\.from.display) == ["陈静", "李强"])
+        #expect(cn.messages[0].subject == "X1 无线拷贝文件蓝屏 0x50")
+        #expect(cn.messages[1].newText.contains("nwifi!Dot11SendCompletion+0x4b"))
+        #expect(cn.messages[1].quotedText.hasPrefix("On 2023-05-08 10:12, 陈静 wrote:"))
+        let en = try #require(cases.first { $0.key == "CAF3x9+kb5005565@mail.northwind.example" })
+        #expect(en.messages.count == 2)
+        #expect(en.messages[1].newText.contains("\nFrom the CBS.log lines you sent"))
+        #expect(en.messages[1].source.index == 4)
+    }
+
+    @Test("a maildir thread split over files merges into one case; a duplicate delivery counts once")
+    func maildir() throws {
+        let cases = Fixtures.cases(Fixtures.corpus("threads/maildir"))
+        #expect(cases.count == 1)
+        let c = try #require(cases.first)
+        #expect(c.key == "hv-node07-0515@woodgrove.example")
+        #expect(c.messages.count == 3)
+        let reply = c.messages[1]
+        #expect(reply.newText.contains("03 vmswitch!VmsVmNicPvtKmclProcessingComplete"))
+        #expect(!reply.newText.contains("> Our Hyper-V host"))
+        #expect(reply.quotedText.contains("于2023年5月15日周一 上午2:14写道："))
+        #expect(reply.signature.hasPrefix("Kind regards,"))
+        #expect(c.messages[2].newText.hasPrefix("Sara,"))
+    }
+
+    @Test("an HTML-only mail keeps <pre> stacks and table rows as lines and cuts at the OWA reply header")
+    func htmlOnly() throws {
+        let c = try #require(Fixtures.cases(Fixtures.corpus("threads/eml/html-only-stack-in-pre.eml")).first)
+        #expect(c.key == "CAS-04410-M7Q2W9")
+        let m = try #require(c.messages.first)
+        #expect(m.newText.contains("\n07 ffffa60f`3e1d7160 fffff806`6d2a1b4c     : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : nt!KiPageFault+0x41f\n"))
+        #expect(m.newText.contains("1: kd> kv"))
+        #expect(m.newText.contains("edrsensor.sys\t4.2.117.0\t6421A9C3"))
+        #expect(!m.body.contains("alert("))
+        #expect(!m.newText.contains("Ming Zhao"))
+        #expect(m.quotedText.contains("another crash tonight"))
+        #expect(m.signature.hasPrefix("Thanks,"))
+    }
+
+    @Test("a forwarded message/rfc822 in Big5 becomes its own message in the same case")
+    func forwarded() throws {
+        let cases = Fixtures.cases(Fixtures.corpus("threads/eml/forwarded-rfc822-big5.eml"))
+        #expect(cases.count == 1)
+        let c = try #require(cases.first)
+        #expect(c.messages.count == 2)
+        let inner = c.messages[0], outer = c.messages[1]
+        #expect(inner.isForwardedCopy)
+        #expect(inner.from.display == "林志明")
+        #expect(inner.subject == "分行電腦開機藍屏 0xEF")
+        #expect(inner.body.contains("停止代碼 CRITICAL_PROCESS_DIED (0xEF)"))
+        #expect(outer.newText.contains("转发台湾分行客户的邮件"))
+        #expect(!outer.newText.contains("停止代碼"))
+        #expect(outer.quotedText.contains("停止代碼"))
+    }
+
+    @Test("the whole Corpus parses without errors")
+    func wholeCorpus() {
+        let r = ThreadParser.parse(paths: [Fixtures.corpus("threads")])
+        #expect(r.files.allSatisfy { !$0.failed })
+        #expect(r.files.flatMap(\.diagnostics).filter { $0.severity == .error }.isEmpty)
+        #expect(r.cases.count == 8)
+        #expect(r.cases.reduce(0) { $0 + $1.messages.count } == 40)
+    }
+}
+
+@Suite("MIME structure")
+struct MIMEStructureTests {
+    func mail(_ s: String) -> ParsedMail { MIMEParser.parse(Array(s.replacingOccurrences(of: "\n", with: "\r\n").utf8)) }
+
+    @Test("multipart/alternative prefers a complete plain part, else HTML")
+    func alternativeChoice() {
+        let both = mail("""
+        From: a@b.c
+        Content-Type: multipart/alternative; boundary=b1
+
+        --b1
+        Content-Type: text/plain; charset=utf-8
+
+        plain body here
+        --b1
+        Content-Type: text/html; charset=utf-8
+
+        <p>plain body here</p>
+        --b1--
+        """)
+        #expect(both.body == "plain body here")
+        let emptyPlain = mail("""
+        From: a@b.c
+        Content-Type: multipart/alternative; boundary=b1
+
+        --b1
+        Content-Type: text/plain; charset=utf-8
+
+
+        --b1
+        Content-Type: text/html; charset=utf-8
+
+        <p>only <b>html</b> here</p><p>second</p>
+        --b1--
+        """)
+        #expect(emptyPlain.body.hasPrefix("only html here\n\nsecond"))
+    }
+
+    @Test("nested multipart/related inside mixed, with RFC 2231 filenames")
+    func nested() {
+        let m = mail("""
+        From: a@b.c
+        Content-Type: multipart/mixed; boundary="outer"
+
+        --outer
+        Content-Type: multipart/related; boundary="inner"
+
+        --inner
+        Content-Type: text/html; charset=gbk
+        Content-Transfer-Encoding: quoted-printable
+
+        <div>=C0=B6=C6=C1</div>
+        --inner
+        Content-Type: image/png; name="a.png"
+        Content-Transfer-Encoding: base64
+
+        iVBORw0KGgo=
+        --inner--
+        --outer
+        Content-Type: text/plain; charset=utf-8
+        Content-Disposition: attachment; filename*=utf-8''%E8%93%9D%E5%B1%8F.log
+
+        kd> k
+        --outer--
+        """)
+        #expect(m.body == "蓝屏")
+        #expect(m.attachments.map(\.filename) == ["a.png", "蓝屏.log"])
+        #expect(m.attachments[0].text == nil)
+        #expect(m.attachments[1].text == "kd> k")
+        #expect(!m.hasError)
+    }
+}

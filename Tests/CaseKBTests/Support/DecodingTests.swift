@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import CaseKB
+
+@Suite("Charsets, transfer encodings, encoded words, dates")
+struct DecodingTests {
+    @Test("every GB label decodes as GB18030, including GBK-only bytes", arguments: ["gb2312", "GBK", "x-gbk", "cp936", "gb18030", "GB_2312-80"])
+    func gbLabels(_ label: String) {
+        // 蓝屏 plus ー (A9 60, GBK-only) plus 𠀀 (4-byte GB18030)
+        let bytes: [UInt8] = [0xC0, 0xB6, 0xC6, 0xC1, 0xA9, 0x60, 0x95, 0x32, 0x82, 0x36]
+        let d = Charset.decode(bytes, label: label)
+        #expect(d.text == "蓝屏ー𠀀")
+        #expect(d.replacements == 0)
+    }
+
+    @Test("Big5, ISO-8859-1 and windows-1252")
+    func otherCharsets() {
+        #expect(Charset.decode([0xC2, 0xC5, 0xAB, 0xCC], label: "big5").text == "藍屏")
+        #expect(Charset.decode([0x63, 0x61, 0x66, 0xE9], label: "iso-8859-1").text == "café")
+        #expect(Charset.decode([0x80, 0x20, 0x93, 0x71, 0x94], label: "windows-1252").text == "€ “q”")
+    }
+
+    @Test("a wrong or unknown label falls back to the reading with fewest bad bytes")
+    func fallback() {
+        let gbk = Array("蓝屏代码".data(using: .utf8)!)
+        let asUTF8Mislabelled = Charset.decode(gbk, label: "iso-2022-jp")
+        #expect(asUTF8Mislabelled.text == "蓝屏代码")
+        let gbBytes: [UInt8] = [0xC0, 0xB6, 0xC6, 0xC1]
+        let unknown = Charset.decode(gbBytes, label: "x-klingon")
+        #expect(unknown.text == "蓝屏")
+        #expect(unknown.fellBack)
+        #expect(!Charset.isKnown(label: "x-klingon"))
+    }
+
+    @Test("RFC 2047: B and Q, lower case, adjacent words joined, raw 8-bit fallback")
+    func encodedWords() {
+        let raw = "RE: =?GB2312?B?wLbGwQ==?= =?gb2312?q?=CD=F8=C5=CC?= and =?UTF-8?Q?caf=C3=A9_ok?="
+        #expect(EncodedWords.decode(Array(raw.utf8)) == "RE: 蓝屏网盘 and café ok")
+        #expect(EncodedWords.decode([0xC0, 0xB6, 0xC6, 0xC1]) == "蓝屏")
+        #expect(EncodedWords.decode(Array("=?utf-8?B?6JOd5bGP?=".utf8)) == "蓝屏")
+        #expect(EncodedWords.decode(Array("=?broken".utf8)) == "=?broken")
+    }
+
+    @Test("base64 wrapped in CRLF lines decodes; a stray character is reported with its offset")
+    func base64() {
+        let ok = TransferEncoding.decodeBase64(Array("6JOd\r\n5bGP\r\n".utf8)[...])
+        #expect(String(decoding: ok.bytes, as: UTF8.self) == "蓝屏")
+        #expect(ok.firstInvalidOffset == nil)
+        let bad = TransferEncoding.decodeBase64(Array("6JOd\r\n5b!GP".utf8)[...])
+        #expect(bad.firstInvalidOffset == 8)
+    }
+
+    @Test("quoted-printable: soft breaks, escapes, malformed escapes kept")
+    func quotedPrintable() {
+        let out = TransferEncoding.decodeQuotedPrintable(Array("caf=C3=A9 =\r\nok =ZZ".utf8)[...])
+        #expect(String(decoding: out, as: UTF8.self) == "café ok =ZZ")
+    }
+
+    @Test("dates: RFC 5322 with zones, CRM timestamps, asctime")
+    func dates() {
+        #expect(MailDate.parseRFC5322("Wed, 13 Sep 2017 13:05:45 +0200").map(MailDate.iso) == "2017-09-13T11:05:45.000Z")
+        #expect(MailDate.parseRFC5322("13 Sep 17 13:05 GMT").map(MailDate.iso) == "2017-09-13T13:05:00.000Z")
+        #expect(MailDate.parseRFC5322("Tue, 9 May 2023 16:48:09 +0200 (CEST)").map(MailDate.iso) == "2023-05-09T14:48:09.000Z")
+        #expect(MailDate.parse("2020-07-30 10:53:06.971000+00:00").map(MailDate.iso) == "2020-07-30T10:53:06.971Z")
+        #expect(MailDate.parse("2021-03-04 09:12:00+08:00").map(MailDate.iso) == "2021-03-04T01:12:00.000Z")
+        #expect(MailDate.parse("Mon Aug 17 14:53:31 2020").map(MailDate.iso) == "2020-08-17T14:53:31.000Z")
+        #expect(MailDate.parse("not a date") == nil)
+    }
+}
+
+@Suite("HTML to text")
+struct HTMLTextTests {
+    @Test("blocks become lines, br a newline, pre and tables keep structure, entities decoded, script dropped")
+    func structure() {
+        let h = HTMLText.convert("""
+        <html><head><style>p{}</style><script>var x=1;</script><title>t</title></head><body>
+        <p>第一段&nbsp;text &amp; more</p><div>line<br>break</div>
+        <pre>00 nt!KeBugCheckEx
+        01   nt!KiPageFault+0x42e</pre>
+        <table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>
+        <ul><li>one</li><li>two</li></ul>&#x1F600;
+        </body></html>
+        """)
+        #expect(h.text.contains("第一段 text & more"))
+        #expect(h.text.contains("line\nbreak"))
+        #expect(h.text.contains("00 nt!KeBugCheckEx\n01   nt!KiPageFault+0x42e"))
+        #expect(h.text.contains("a\tb\nc\td"))
+        #expect(h.text.contains("- one\n- two"))
+        #expect(h.text.contains("😀"))
+        #expect(!h.text.contains("var x"))
+        #expect(h.quoteStart == nil)
+    }
+
+    @Test("quote markers: OWA divRplyFwdMsg, Outlook border-top, gmail_quote, blockquote type=cite", arguments: [
+        "<div id=\"divRplyFwdMsg\"><b>From:</b> x</div><div>old</div>",
+        "<div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'><b>发件人:</b> x</div><p>old</p>",
+        "<div style=\"border:none; border-top:solid #B5C4DF 1.0pt\">From: x</div><p>old</p>",
+        "<div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon wrote:</div><blockquote>old</blockquote></div>",
+        "<div class=\"moz-cite-prefix\">在 2021/1/22 21:21, X 写道:</div><blockquote type=\"cite\">old</blockquote>",
+        "<div id=\"original-content\">old</div>",
+    ])
+    func markers(_ quoted: String) throws {
+        let h = HTMLText.convert("<html><body><div>new reply</div>\(quoted)</body></html>")
+        let q = try #require(h.quoteStart)
+        #expect(h.text[..<q].trimmingCharacters(in: .whitespacesAndNewlines) == "new reply")
+        #expect(h.text[q...].contains("old"))
+    }
+}
