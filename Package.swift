@@ -25,6 +25,11 @@ let package = Package(
             name: "casekb",
             dependencies: ["CaseKB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Benchmarks that print figures (never timed unit tests).
+        .executableTarget(
+            name: "casekb-bench",
+            dependencies: ["CaseKB"]
+        ),
         .testTarget(
             name: "CaseKBTests",
             dependencies: ["CaseKB"]

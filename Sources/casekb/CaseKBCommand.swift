@@ -7,6 +7,6 @@ struct CaseKBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casekb",
         abstract: "Turn Windows crash-support mail threads into a searchable knowledge base.",
-        subcommands: [ParseCommand.self]
+        subcommands: [ParseCommand.self, GenerateCommand.self]
     )
 }

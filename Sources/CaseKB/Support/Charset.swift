@@ -94,6 +94,30 @@ public enum Charset {
         return bad
     }
 
+    /// Encode `text` in `charset` (for writing test mail); nil when iconv does not know it or a character has no mapping.
+    public static func encode(_ text: String, to charset: String) -> [UInt8]? {
+        let cd = iconv_open(charset, "UTF-8")
+        if cd == iconv_t(bitPattern: -1) { return nil }
+        defer { iconv_close(cd) }
+        var input = Array(text.utf8)
+        let total = input.count
+        var out = [UInt8](repeating: 0, count: total * 2 + 16)
+        let outCap = out.count
+        var ok = true
+        var written = 0
+        input.withUnsafeMutableBufferPointer { inBuf in
+            out.withUnsafeMutableBufferPointer { outBuf in
+                guard let ib = inBuf.baseAddress, let ob = outBuf.baseAddress else { ok = total == 0; return }
+                var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(ib).assumingMemoryBound(to: CChar.self)
+                var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(ob).assumingMemoryBound(to: CChar.self)
+                var inLeft = total, outLeft = outCap
+                if iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) == -1 { ok = false }
+                written = outCap - outLeft
+            }
+        }
+        return ok ? Array(out[0..<written]) : nil
+    }
+
     /// glibc iconv to UTF-8, replacing undecodable bytes with U+FFFD. Returns nil when iconv does not know `charset`.
     public static func iconvDecode(_ bytes: [UInt8], from charset: String) -> (text: String, replacements: Int)? {
         let cd = iconv_open("UTF-8", charset)

@@ -1,0 +1,61 @@
+import CaseKB
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// casekb-bench: prints throughput figures for casekb's stages on a generated corpus.
+// Build in release: swift run -c release casekb-bench parse [--threads N]
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func option(_ name: String, _ def: Int) -> Int {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
+    return def
+}
+
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+}
+
+let mode = CommandLine.arguments.dropFirst().first ?? "parse"
+let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("casekb-bench-\(getpid())").path
+defer { try? FileManager.default.removeItem(atPath: tmp) }
+
+switch mode {
+case "parse":
+    let threads = option("--threads", 5000)
+    let t0 = now()
+    let count = try CorpusGenerator(seed: 7).write(threads: threads, to: tmp, layout: .mbox)
+    let path = tmp + "/generated.mbox"
+    let bytes = fileSize(path)
+    print("generated \(count) messages, \(String(format: "%.1f", Double(bytes) / 1e6)) MB mbox in \(String(format: "%.1f", now() - t0)) s")
+    let rssBefore = peakRSSMiB()
+    let t1 = now()
+    let result = MailReader.read(path: path)
+    let t2 = now()
+    let cases = CaseGrouper.group(result.messages)
+    let t3 = now()
+    let parseSecs = t2 - t1
+    print("parse (MIME, charsets, HTML, quotes, signatures): \(result.messages.count) messages in \(String(format: "%.2f", parseSecs)) s")
+    print(String(format: "  %.0f messages/s, %.1f MB/s (one core)", Double(result.messages.count) / parseSecs, Double(bytes) / 1e6 / parseSecs))
+    print(String(format: "grouping into %d cases: %.2f s", cases.count, t3 - t2))
+    print(String(format: "peak RSS: %.0f MiB (%.0f MiB before parsing; the parsed messages are kept in memory)", peakRSSMiB(), rssBefore))
+    let errors = result.diagnostics.filter { $0.severity == .error }
+    print("errors: \(errors.count)")
+    for e in errors.prefix(5) { print("  \(e)") }
+default:
+    print("usage: casekb-bench parse [--threads N]")
+    exit(2)
+}
