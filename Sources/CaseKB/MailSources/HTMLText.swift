@@ -100,17 +100,18 @@ public struct HTMLText: Sendable {
         }
 
         func isQuoteMarker(_ node: xmlNodePtr, tag: String) -> Bool {
+            guard node.pointee.properties != nil else { return false }
+            let id = Walker.attribute(node, "id")
+            let classes = Walker.attribute(node, "class")?.split(separator: " ")
+            let style = Walker.attribute(node, "style").map { $0.lowercased().filter { !$0.isWhitespace } }
             for m in HTMLText.markers {
                 switch m.kind {
                 case .id:
-                    if let id = Walker.attribute(node, "id"), id == m.value { return true }
+                    if id == m.value { return true }
                 case .class:
-                    if let cls = Walker.attribute(node, "class"), cls.split(separator: " ").contains(where: { $0 == m.value }) { return true }
+                    if let classes, classes.contains(where: { $0 == m.value }) { return true }
                 case .style:
-                    if let style = Walker.attribute(node, "style") {
-                        let compact = style.lowercased().filter { !$0.isWhitespace }
-                        if compact.contains(m.value) { return true }
-                    }
+                    if let style, style.contains(m.value) { return true }
                 case .tag:
                     if tag == m.tag, let v = Walker.attribute(node, m.attr), v.lowercased() == m.value.lowercased() { return true }
                 }
@@ -123,20 +124,40 @@ public struct HTMLText: Sendable {
             if let last = out.last, last != 0x0A { out.append(0x0A) }
         }
 
-        mutating func append(text: String) {
+        mutating func append(text: UnsafePointer<xmlChar>) {
+            var p = text
             if preDepth > 0 {
-                out.append(contentsOf: text.utf8)
+                while p.pointee != 0 {
+                    // NBSP (C2 A0) becomes a space; CR is dropped
+                    if p.pointee == 0xC2 && p[1] == 0xA0 { out.append(0x20); p += 2; continue }
+                    if p.pointee != 0x0D { out.append(p.pointee) }
+                    p += 1
+                }
                 return
             }
-            for scalar in text.unicodeScalars {
-                if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{00A0}" || scalar == "\u{200B}" {
-                    if scalar == "\u{00A0}" { if !out.isEmpty && out.last != 0x0A { out.append(0x20) } ; pendingSpace = false; continue }
-                    pendingSpace = true
+            while p.pointee != 0 {
+                let b = p.pointee
+                if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { pendingSpace = true; p += 1; continue }
+                if b == 0xC2 && p[1] == 0xA0 {   // NBSP: a space that is kept
+                    if !out.isEmpty && out.last != 0x0A { out.append(0x20) }
+                    pendingSpace = false
+                    p += 2
                     continue
                 }
+                if b == 0xE2 && p[1] == 0x80 && p[2] == 0x8B { p += 3; continue }   // zero-width space
                 if pendingSpace, let last = out.last, last != 0x0A, last != 0x20, last != 0x09 { out.append(0x20) }
                 pendingSpace = false
-                out.append(contentsOf: String(scalar).utf8)
+                out.append(b)
+                p += 1
+            }
+        }
+
+        mutating func append(text: String) {
+            var s = text
+            s.withUTF8 { buf in
+                var copy = [UInt8](buf)
+                copy.append(0)
+                copy.withUnsafeBufferPointer { if let base = $0.baseAddress { append(text: base) } }
             }
         }
 
@@ -151,7 +172,7 @@ public struct HTMLText: Sendable {
         mutating func visit(_ n: xmlNodePtr) {
             switch n.pointee.type {
             case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let c = n.pointee.content { append(text: String(cString: c)) }
+                if let c = n.pointee.content { append(text: c) }
             case XML_ELEMENT_NODE:
                 let tag = Walker.name(n.pointee.name).lowercased()
                 if Walker.skipped.contains(tag) { return }

@@ -199,12 +199,19 @@ public enum MIMEParser {
                 break
             }
             if bytes[i] == 0x20 || bytes[i] == 0x09 {
-                if currentName != nil { currentValue.append(0x20); currentValue += bytes[i..<contentEnd].drop(while: { $0 == 0x20 || $0 == 0x09 }) }
+                if currentName != nil {
+                    var k = i
+                    while k < contentEnd, bytes[k] == 0x20 || bytes[k] == 0x09 { k += 1 }
+                    currentValue.append(0x20)
+                    currentValue.append(contentsOf: bytes[k..<contentEnd])
+                }
             } else if let colon = bytes[i..<contentEnd].firstIndex(of: 0x3A), colon > i,
                       bytes[i..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
                 flush()
                 currentName = String(decoding: bytes[i..<colon], as: UTF8.self).lowercased()
-                currentValue = Array(bytes[(colon + 1)..<contentEnd].drop(while: { $0 == 0x20 || $0 == 0x09 }))
+                var k = colon + 1
+                while k < contentEnd, bytes[k] == 0x20 || bytes[k] == 0x09 { k += 1 }
+                currentValue = Array(bytes[k..<contentEnd])
             } else {
                 // not a header line: the body starts here (a mailer forgot the blank line)
                 flush()
@@ -257,10 +264,10 @@ public enum MIMEParser {
                 let html = children.last { $0.1.isHTML }?.1
                 var chosen = plain ?? html ?? children.first?.1 ?? Rendered()
                 if let p = plain, let h = html {
-                    let pl = p.text.filter { !$0.isWhitespace }.count
-                    let hl = h.text.filter { !$0.isWhitespace }.count
+                    let pl = p.text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
+                    let hl = h.text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
                     if pl * 10 < hl * 6 { chosen = h }
-                    else if p.text.count > 0, h.quoteStartUTF8 != nil, chosen.quoteStartUTF8 == nil {
+                    else if !p.text.isEmpty, h.quoteStartUTF8 != nil, chosen.quoteStartUTF8 == nil {
                         chosen = p   // plain text quote splitting by patterns works on the plain part
                     }
                 }
@@ -306,9 +313,6 @@ public enum MIMEParser {
         let charset = ct.params["charset"]
         if let cs = charset, type.hasPrefix("text/") {
             if ctx.firstCharset == nil { ctx.firstCharset = cs }
-            if !Charset.isKnown(label: cs) {
-                ctx.add(.warning, entity.bodyRange.lowerBound, "unknown charset \"\(cs)\"; decoded by guessing (UTF-8, then GB18030)")
-            }
         }
         if isAttachment {
             var text: String? = nil
@@ -321,14 +325,18 @@ public enum MIMEParser {
             r.attachments.append(Attachment(filename: filename, contentType: type, size: decoded.count, text: text))
             return
         }
-        let text = Charset.decode(decoded, label: charset).text
+        let decodedText = Charset.decode(decoded, label: charset)
+        if decodedText.unknownLabel, let cs = charset {
+            ctx.add(.warning, entity.bodyRange.lowerBound, "unknown charset \"\(cs)\"; decoded by guessing (UTF-8, then GB18030)")
+        }
+        let text = decodedText.text
         if type == "text/html" {
             let h = HTMLText.convert(text)
             r.text = h.text
             r.isHTML = true
             if let q = h.quoteStart { r.quoteStartUTF8 = h.text.utf8.distance(from: h.text.utf8.startIndex, to: q) }
         } else {
-            r.text = text.replacingOccurrences(of: "\r\n", with: "\n")
+            r.text = text.utf8.contains(0x0D) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
         }
     }
 

@@ -124,13 +124,19 @@ public enum CaseGrouper {
             if let c = m.conversationID { link(i, "conv:" + c) }
             if let f = m.forwardedIn { link(i, "mid:" + f) }
         }
-        // subject fallback: messages with no case number and no Message-ID links join replies with the same subject
-        for (i, m) in messages.enumerated() where caseIDs[i].isEmpty {
-            let ns = normalizer.normalize(m.subject)
+        // subject fallback (JWZ step 4, cautiously): a reply with no Message-ID links joins the earliest root with its
+        // subject; two roots with the same subject never merge. Mail with no Message-ID at all groups by subject.
+        var subjectRoot: [String: Int] = [:]
+        for (i, m) in messages.enumerated() where caseIDs[i].isEmpty && m.inReplyTo == nil && m.references.isEmpty && !normalizer.isReply(m.subject) {
+            let ns = normalizer.normalize(m.subject).lowercased()
+            if !ns.isEmpty, subjectRoot[ns] == nil { subjectRoot[ns] = i }
+        }
+        for (i, m) in messages.enumerated() where caseIDs[i].isEmpty && m.inReplyTo == nil && m.references.isEmpty {
+            let ns = normalizer.normalize(m.subject).lowercased()
             guard !ns.isEmpty else { continue }
-            let hasLinks = m.inReplyTo != nil || !m.references.isEmpty
-            if !hasLinks && (normalizer.isReply(m.subject) || m.messageID == nil) { link(i, "subj:" + ns.lowercased()) }
-            else if m.messageID != nil && !hasLinks { link(i, "subj:" + ns.lowercased()) }
+            if normalizer.isReply(m.subject) || m.messageID == nil {
+                if let root = subjectRoot[ns], root != i { union(i, root) } else { link(i, "subj:" + ns) }
+            }
         }
         // 3. collect groups
         var groups: [Int: [Int]] = [:]

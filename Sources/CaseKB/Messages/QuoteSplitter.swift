@@ -15,8 +15,8 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     let separators: [NSRegularExpression]
     let attributions: [NSRegularExpression]
-    let fromLabels: [String]
-    let otherLabels: [String]
+    let fromLabels: Set<String>
+    let otherLabels: Set<String>
     let closings: [String]
     let contactLabels: [String]
     let sentFrom: [String]
@@ -35,8 +35,8 @@ public struct QuoteSplitter: @unchecked Sendable {
             guard parts.count == 2 else { throw DataFile.LoadError.badEntry(file: "quote-header-labels.txt", line: e.line, reason: "expected 'role label'") }
             if parts[0] == "from" { from.append(parts[1]) } else { other.append(parts[1]) }
         }
-        fromLabels = from
-        otherLabels = other
+        fromLabels = Set(from.map { $0.lowercased() })
+        otherLabels = Set(other.map { $0.lowercased() })
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
@@ -56,34 +56,83 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     static func isQuoted(_ line: Substring) -> Bool {
-        for c in line {
-            if c == ">" { return true }
-            if c != " " && c != "\t" { return false }
+        for b in line.utf8 {
+            if b == 0x3E { return true }
+            if b != 0x20 && b != 0x09 { return false }
+        }
+        return false
+    }
+
+    /// Whether the line holds only whitespace (byte-level: ASCII space, tab, CR, NBSP, ideographic space).
+    static func isBlank(_ line: Substring) -> Bool {
+        var it = line.utf8.makeIterator()
+        while let b = it.next() {
+            if b == 0x20 || b == 0x09 || b == 0x0D { continue }
+            return line.allSatisfy(\.isWhitespace)
+        }
+        return true
+    }
+
+    /// The byte offset of the first ':' or '：' within the first 48 bytes, if any.
+    @inline(__always) static func colonOffset(_ line: Substring) -> Int? {
+        var k = 0
+        var prev2: UInt8 = 0, prev1: UInt8 = 0
+        for b in line.utf8 {
+            if b == 0x3A { return k }
+            if prev2 == 0xEF && prev1 == 0xBC && b == 0x9A { return k - 2 }
+            prev2 = prev1; prev1 = b
+            k += 1
+            if k > 48 { return nil }
+        }
+        return nil
+    }
+
+    /// Whether the line ends with ':' or '：' (ignoring trailing spaces).
+    @inline(__always) static func endsWithColon(_ line: Substring) -> Bool {
+        var bytes = line.utf8.reversed().makeIterator()
+        var last3: [UInt8] = []
+        while let b = bytes.next() {
+            if last3.isEmpty && (b == 0x20 || b == 0x09 || b == 0x0D) { continue }
+            last3.append(b)
+            if last3.count == 1 && b == 0x3A { return true }
+            if last3.count == 3 { return last3 == [0x9A, 0xBC, 0xEF] }
         }
         return false
     }
 
     /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
     func headerLabel(_ line: Substring) -> Bool? {
-        var s = QuoteSplitter.stripQuotePrefix(line).rest
-        while s.first == "*" { s = s.dropFirst() }
-        guard let colon = s.firstIndex(where: { $0 == ":" || $0 == "：" }) else { return nil }
-        var label = s[..<colon]
-        while label.last == "*" || label.last == " " || label.last == "\t" { label = label.dropLast() }
-        guard !label.isEmpty, label.count <= 12 else { return nil }
-        let l = label.lowercased()
-        if fromLabels.contains(where: { $0.lowercased() == l }) { return true }
-        if otherLabels.contains(where: { $0.lowercased() == l }) { return false }
+        guard let colon = QuoteSplitter.colonOffset(line) else { return nil }
+        let u = line.utf8
+        var a = u.startIndex
+        let c = u.index(u.startIndex, offsetBy: colon)
+        while a < c, u[a] == 0x3E || u[a] == 0x20 || u[a] == 0x09 || u[a] == 0x2A { a = u.index(after: a) }
+        var b = c
+        while b > a, u[u.index(before: b)] == 0x20 || u[u.index(before: b)] == 0x2A || u[u.index(before: b)] == 0x09 { b = u.index(before: b) }
+        guard a < b else { return nil }
+        let l = String(decoding: u[a..<b], as: UTF8.self).lowercased()
+        if fromLabels.contains(l) { return true }
+        if otherLabels.contains(l) { return false }
         return nil
     }
 
     func isSeparator(_ line: Substring) -> Bool {
-        let rest = QuoteSplitter.stripQuotePrefix(line).rest.replacingOccurrences(of: "\u{00A0}", with: " ").trimmingCharacters(in: .whitespaces)
+        // cheap test first: the first byte after quote marks and spaces must be '-', '_' or 'B'
+        var first: UInt8 = 0
+        for b in line.utf8 where !(b == 0x3E || b == 0x20 || b == 0x09) { first = b; break }
+        guard first == 0x2D || first == 0x5F || first == 0x42 || first == 0x62 || first == 0xC2 else { return false }
+        var restSub = QuoteSplitter.stripQuotePrefix(line).rest
+        while let l = restSub.last, l == " " || l == "\t" { restSub = restSub.dropLast() }
+        let rest = restSub.utf8.contains(0xC2) ? String(restSub).replacingOccurrences(of: "\u{00A0}", with: " ").trimmingCharacters(in: .whitespaces) : String(restSub)
         guard let f = rest.first, f == "-" || f == "_" || f == "B" || f == "b" else { return false }
         return separators.contains { $0.matches(rest) }
     }
 
+    /// Words one of which every attribution line holds (a cheap test before the patterns).
+    static let attributionCues: [[UInt8]] = ["wrote", "写道", "寫道", "メッセージ", "작성", "@", "écrit", "escribió", "scritto", "escreveu", "schrieb", "schreef", "skrev", "napisał", "sent"].map { Array($0.utf8) }
+
     func isAttribution(_ text: String) -> Bool {
+        guard QuoteSplitter.attributionCues.contains(where: { ByteText.contains(text, $0) }) else { return false }
         let t = text.trimmingCharacters(in: .whitespaces)
         guard t.hasSuffix(":") || t.hasSuffix("：") else { return false }
         return attributions.contains { $0.matches(t) }
@@ -102,8 +151,11 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// Split the body. `quoteStartHint` is where an HTML quote marker began in `body`, when the body came from HTML.
     public func split(_ body: String, quoteStartHint: String.Index? = nil) -> Parts {
-        var lines = body.split(separator: "\n", omittingEmptySubsequences: false)
-        lines = lines.map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        let lines: [Substring] = body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { l in
+            var sub = Substring(l)
+            if l.last == 0x0D { sub = Substring(l.dropLast()) }
+            return sub
+        }
         var quotedFlags = [Bool](repeating: false, count: lines.count)
         var cut: Int? = nil
 
@@ -126,18 +178,18 @@ public struct QuoteSplitter: @unchecked Sendable {
                 cut = i
                 break
             }
-            let text = String(line)
-            if line.contains(":") || line.contains("：") || (i + 1 < lines.count && (lines[i + 1].contains(":") || lines[i + 1].contains("："))) {
+            if QuoteSplitter.endsWithColon(line) || (i + 1 < lines.count && QuoteSplitter.endsWithColon(lines[i + 1])) {
+                let text = String(line)
                 var attributionLines = 0
-                if isAttribution(text) { attributionLines = 1 }
-                else if i + 1 < lines.count, !QuoteSplitter.isQuoted(lines[i + 1]), !line.trimmingCharacters(in: .whitespaces).isEmpty,
+                if QuoteSplitter.endsWithColon(line), isAttribution(text) { attributionLines = 1 }
+                else if i + 1 < lines.count, !QuoteSplitter.isQuoted(lines[i + 1]), !QuoteSplitter.isBlank(line), QuoteSplitter.endsWithColon(lines[i + 1]),
                         isAttribution(text.trimmingCharacters(in: .whitespaces) + " " + lines[i + 1].trimmingCharacters(in: .whitespaces)) {
                     attributionLines = 2
                 }
                 if attributionLines > 0 {
                     // followed by > lines: interleaved quoting; otherwise a top-post cut
                     var j = i + attributionLines
-                    while j < lines.count, lines[j].trimmingCharacters(in: .whitespaces).isEmpty { j += 1 }
+                    while j < lines.count, QuoteSplitter.isBlank(lines[j]) { j += 1 }
                     if j < lines.count, QuoteSplitter.isQuoted(lines[j]) {
                         for k in i..<(i + attributionLines) { quotedFlags[k] = true }
                         i += attributionLines
@@ -164,12 +216,12 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     static func trimBlankLines(_ lines: [Substring]) -> String {
         var a = lines.startIndex, b = lines.endIndex
-        while a < b, lines[a].allSatisfy({ $0.isWhitespace }) { a += 1 }
-        while b > a, lines[b - 1].allSatisfy({ $0.isWhitespace }) { b -= 1 }
+        while a < b, isBlank(lines[a]) { a += 1 }
+        while b > a, isBlank(lines[b - 1]) { b -= 1 }
         var collapsed: [Substring] = []
         var blank = 0
         for l in lines[a..<b] {
-            let isBlank = l.allSatisfy { $0.isWhitespace }
+            let isBlank = isBlank(l)
             blank = isBlank ? blank + 1 : 0
             if blank <= 1 { collapsed.append(isBlank ? "" : l) }
         }
@@ -179,13 +231,14 @@ public struct QuoteSplitter: @unchecked Sendable {
     // MARK: signatures
 
     private func isClosing(_ line: String) -> Bool {
-        var t = line.trimmingCharacters(in: .whitespaces).lowercased()
+        if line.utf8.count > 48 { return false }
+        var t = ByteText.trim(line).lowercased()
         while let l = t.last, ",，!！.。:：".contains(l) { t.removeLast() }
         if t.isEmpty { return false }
         for c in closings {
             if t == c { return true }
             // "BRs/Bin", "Best regards, Bin", "Thanks & Regards,\nX" — the closing and a short name
-            if t.hasPrefix(c), t.count <= c.count + 20 {
+            if t.utf8.count <= c.utf8.count + 40, t.hasPrefix(c) {
                 let rest = t.dropFirst(c.count)
                 if let f = rest.first, f == "/" || f == "," || f == "，" || f == " " || f == "-" {
                     // a closing + sentence ("thanks for the dump") is not a signature
@@ -198,38 +251,46 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     private func isContactLine(_ line: String) -> Bool {
-        let t = line.trimmingCharacters(in: .whitespaces)
+        let n = line.utf8.count
+        if n > 240 { return false }
+        let pipes = line.utf8.reduce(0) { $0 + ($1 == 0x7C ? 1 : 0) }
+        if pipes == 0 {
+            // "电话：…" style: the label must come before a colon near the start
+            guard let c = QuoteSplitter.colonOffset(Substring(line)), c <= 24 else { return false }
+        }
+        let t = ByteText.trim(line)
         // each "|"-separated segment may be "电话：…"
         for segment in t.split(separator: "|") {
-            let lower = segment.trimmingCharacters(in: .whitespaces).lowercased()
+            let lower = ByteText.trim(segment).prefix(12).lowercased()
             for l in contactLabels where lower.hasPrefix(l) {
                 let rest = lower.dropFirst(l.count).drop(while: { $0 == " " || $0 == "." })
                 if rest.first == ":" || rest.first == "：" { return true }
             }
         }
         // title lines like "Support Escalation Eng | Microsoft China Co Ltd | +86 … | a@b"
-        let pipes = t.filter { $0 == "|" }.count
-        if pipes >= 2 && (t.contains("@") || t.contains("+")) { return true }
+        if pipes >= 2 && (t.utf8.contains(0x40) || t.utf8.contains(0x2B)) { return true }
         return false
     }
 
     private func isNameLike(_ line: String) -> Bool {
-        let t = line.trimmingCharacters(in: .whitespaces)
-        if t.isEmpty || t.count > 30 { return false }
+        if line.utf8.count > 90 { return false }
+        let t = ByteText.trim(line)
+        if t.isEmpty || t.utf8.count > 90 { return false }
         return !t.contains(where: { "。，,.:：?？!！;；()（）=`".contains($0) })
     }
 
     /// Find the signature at the end of the new text: a `-- ` line, a closing word, a mobile footer, or a block of contact lines.
     func splitSignature(_ lines: [Substring]) -> ([Substring], [Substring]) {
-        guard let last = lines.lastIndex(where: { !$0.allSatisfy(\.isWhitespace) }) else { return (lines, []) }
+        guard let last = lines.lastIndex(where: { !QuoteSplitter.isBlank($0) }) else { return (lines, []) }
         let windowStart = max(0, last - 11)
         var start: Int? = nil
         for k in windowStart...last {
+            if lines[k].utf8.count > 240 { continue }
             let t = String(lines[k])
-            let trimmed = t.trimmingCharacters(in: .whitespaces)
+            let trimmed = ByteText.trim(lines[k])
             if trimmed == "--" || t == "-- " || trimmed == "—" { start = k; break }
             if isClosing(t) { start = k; break }
-            let lower = trimmed.lowercased()
+            let lower = trimmed.prefix(40).lowercased()
             if sentFrom.contains(where: { lower.hasPrefix($0) }) { start = k; break }
             if isContactLine(t) {
                 var s = k
@@ -241,7 +302,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         }
         guard let s = start else { return (lines, []) }
         // never call the whole message a signature
-        if !lines[..<s].contains(where: { !$0.allSatisfy(\.isWhitespace) }) { return (lines, []) }
+        if !lines[..<s].contains(where: { !QuoteSplitter.isBlank($0) }) { return (lines, []) }
         return (Array(lines[..<s]), Array(lines[s...]))
     }
 }

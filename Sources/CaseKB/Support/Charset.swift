@@ -14,6 +14,8 @@ public struct DecodedText: Sendable, Equatable {
     public var replacements: Int
     /// The declared label was unknown to iconv, or produced garbage, so a fallback was used.
     public var fellBack: Bool
+    /// The declared label is not a charset iconv knows.
+    public var unknownLabel: Bool = false
 }
 
 /// Charset conversion through glibc iconv, with the label mapping real mail needs
@@ -39,7 +41,7 @@ public enum Charset {
     /// Decode `bytes` labelled `label`. Never fails: an unknown or wrong label falls back to UTF-8 and then
     /// GB18030 (the common mislabelling in Chinese mail), choosing the reading with the fewest bad bytes.
     public static func decode(_ bytes: [UInt8], label: String?) -> DecodedText {
-        if bytes.isEmpty { return DecodedText(text: "", charset: "UTF-8", replacements: 0, fellBack: false) }
+        if bytes.isEmpty { return DecodedText(text: "", charset: "UTF-8", replacements: 0, fellBack: false, unknownLabel: label.map { !isKnown(label: $0) } ?? false) }
         let name = label.flatMap { iconvName(forLabel: $0) }
         if let name {
             if let decoded = iconvDecode(bytes, from: name) {
@@ -53,7 +55,7 @@ public enum Charset {
             }
             // iconv does not know this label.
             let best = bestGuess(bytes)
-            return DecodedText(text: best.text, charset: best.charset, replacements: best.replacements, fellBack: true)
+            return DecodedText(text: best.text, charset: best.charset, replacements: best.replacements, fellBack: true, unknownLabel: true)
         }
         if let s = String(validating: bytes, as: UTF8.self) {
             return DecodedText(text: s, charset: "UTF-8", replacements: 0, fellBack: false)

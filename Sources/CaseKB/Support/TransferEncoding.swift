@@ -22,32 +22,39 @@ public enum TransferEncoding {
 
     /// Decode line-wrapped base64, reporting characters outside the alphabet instead of silently skipping them.
     public static func decodeBase64(_ input: ArraySlice<UInt8>) -> Base64Result {
-        var out = [UInt8]()
-        out.reserveCapacity(input.count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        var count = 0
+        var out = [UInt8](repeating: 0, count: input.count * 3 / 4 + 3)
+        var written = 0
         var firstInvalid: Int?
-        var sawPadding = false
-        let start = input.startIndex
-        for i in input.indices {
-            let c = input[i]
-            if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
-            if c == UInt8(ascii: "=") { sawPadding = true; count += 1; continue }
-            let v = base64Table[Int(c)]
-            if v < 0 || sawPadding {
-                if v < 0 { if firstInvalid == nil { firstInvalid = i - start } ; continue }
-                // data after padding: a new base64 run concatenated; restart the accumulator
-                sawPadding = false; acc = 0; bits = 0; count = 0
-            }
-            acc = (acc << 6) | UInt32(v)
-            bits += 6
-            count += 1
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((acc >> UInt32(bits)) & 0xFF))
+        var count = 0
+        base64Table.withUnsafeBufferPointer { table in
+            input.withUnsafeBufferPointer { inBuf in
+                out.withUnsafeMutableBufferPointer { outBuf in
+                    var acc: UInt32 = 0
+                    var bits = 0
+                    var sawPadding = false
+                    for i in 0..<inBuf.count {
+                        let c = inBuf[i]
+                        let v = table[Int(c)]
+                        if v >= 0 {
+                            if sawPadding { sawPadding = false; acc = 0; bits = 0; count = 0 }   // a new base64 run after padding
+                            acc = (acc << 6) | UInt32(v)
+                            bits += 6
+                            count += 1
+                            if bits >= 8 {
+                                bits -= 8
+                                outBuf[written] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                                written += 1
+                            }
+                            continue
+                        }
+                        if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
+                        if c == 0x3D { sawPadding = true; count += 1; continue }
+                        if firstInvalid == nil { firstInvalid = i }
+                    }
+                }
             }
         }
+        out.removeSubrange(written...)
         return Base64Result(bytes: out, firstInvalidOffset: firstInvalid, truncated: count % 4 != 0)
     }
 
