@@ -15,8 +15,11 @@ struct ParseCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a readable summary.")
     var json = false
 
+    @Flag(name: .customLong("no-redact"), help: "Keep ID and phone numbers (they are masked by default).")
+    var noRedact = false
+
     func run() throws {
-        let (cases, files, diags) = ThreadParser.parse(paths: paths)
+        let (cases, files, diags) = ThreadParser.parse(paths: paths, redact: !noRedact)
         let report = ParseReport(cases: cases, files: files, extraDiagnostics: diags)
         var stderr = StandardError()
         for d in diags + files.flatMap(\.diagnostics) { print(d.description, to: &stderr) }
@@ -32,6 +35,14 @@ struct ParseCommand: ParsableCommand {
                     let sent = m.sent.map(MailDate.iso) ?? "(no date)"
                     print("  \(String(format: "%3d", k + 1)). \(sent)  \(m.from.display): \(firstLine.prefix(70))")
                 }
+                let facts = CaseKnowledge.build(c)
+                if !facts.bugchecks.isEmpty {
+                    print("  bugchecks: " + facts.bugchecks.map { "\($0.code) \($0.name ?? "?") (msg \($0.messages.map(String.init).joined(separator: ",")))" }.joined(separator: "; "))
+                }
+                if !facts.culprits.isEmpty { print("  culprits: \(facts.culprits.joined(separator: ", "))") }
+                if !facts.stacks.isEmpty { print("  stacks: \(facts.stacks.count), pool tags: \(facts.poolTags.map { $0.tag + ($0.owner.map { "→" + $0 } ?? "") }.joined(separator: ", "))") }
+                for r in facts.recommendations.prefix(6) { print("  advice (msg \(r.message)): \(r.action)\(r.target.map { " " + $0 } ?? "")") }
+                if facts.recommendations.count > 6 { print("  … \(facts.recommendations.count - 6) more recommendations") }
             }
             let failed = files.filter(\.failed).count
             print("\(files.count) file(s), \(files.reduce(0) { $0 + $1.messages.count }) message(s), \(cases.count) case(s), \(failed) failed")

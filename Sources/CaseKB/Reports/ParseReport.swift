@@ -1,7 +1,7 @@
 import Foundation
 
 /// The JSON shape of `casekb parse --json`: cases with their messages, and the problems found per file.
-public struct ParseReport: Codable, Sendable {
+public struct ParseReport: Encodable, Sendable {
     public struct MessageJSON: Codable, Sendable {
         public var index: Int
         public var from: String
@@ -52,7 +52,7 @@ public struct ParseReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case file, format, index, byteOffset = "byte_offset" }
     }
 
-    public struct CaseJSON: Codable, Sendable {
+    public struct CaseJSON: Encodable, Sendable {
         public var `case`: String
         public var caseIDs: [String]
         public var subject: String
@@ -61,6 +61,8 @@ public struct ParseReport: Codable, Sendable {
         public var firstSent: String?
         public var lastSent: String?
         public var messages: [MessageJSON]
+        /// The extracted facts (bugchecks, stacks, pool tags, modules, culprits, recommendations, entities).
+        public var knowledge: CaseKnowledge
         enum CodingKeys: String, CodingKey {
             case `case`, subject, participants, messages
             case caseIDs = "case_ids", normalizedSubject = "normalized_subject", firstSent = "first_sent", lastSent = "last_sent"
@@ -71,6 +73,7 @@ public struct ParseReport: Codable, Sendable {
             try c.encode(`case`, forKey: .case); try c.encode(caseIDs, forKey: .caseIDs); try c.encode(subject, forKey: .subject)
             try c.encode(normalizedSubject, forKey: .normalizedSubject); try c.encode(participants, forKey: .participants)
             try c.encode(firstSent, forKey: .firstSent); try c.encode(lastSent, forKey: .lastSent); try c.encode(messages, forKey: .messages)
+            try knowledge.encode(to: encoder)   // the contract puts the facts beside the case fields
         }
     }
 
@@ -87,7 +90,7 @@ public struct ParseReport: Codable, Sendable {
     public var warnings: [String]
 
     public init(cases: [CaseThread], files: [FileReadResult], extraDiagnostics: [Diagnostic] = []) {
-        self.cases = cases.map { c in
+        self.cases = cases.map { c -> CaseJSON in
             CaseJSON(case: c.key, caseIDs: c.caseIDs, subject: c.subject, normalizedSubject: c.normalizedSubject,
                      participants: c.participants,
                      firstSent: c.messages.compactMap(\.sent).min().map(MailDate.iso),
@@ -98,7 +101,8 @@ public struct ParseReport: Codable, Sendable {
                                      signature: m.signature,
                                      attachments: m.attachments.map { AttachmentJSON(filename: $0.filename, contentType: $0.contentType, size: $0.size, hasText: $0.text != nil) },
                                      source: SourceJSON(file: m.source.file, format: m.source.format.rawValue, index: m.source.index, byteOffset: m.source.byteOffset))
-                     })
+                     },
+                     knowledge: CaseKnowledge.build(c))
         }
         self.files = files.map { FileJSON(path: $0.path, format: $0.format?.rawValue, messages: $0.messages.count, failed: $0.failed) }
         let all = extraDiagnostics + files.flatMap(\.diagnostics)
@@ -115,9 +119,13 @@ public struct ParseReport: Codable, Sendable {
 
 /// Reads files and groups their messages into cases: the parse stage as one call.
 public enum ThreadParser {
-    public static func parse(paths: [String]) -> (cases: [CaseThread], files: [FileReadResult], diagnostics: [Diagnostic]) {
+    /// Read `paths`, mask personal data (unless `redact` is false) and group the messages into cases.
+    public static func parse(paths: [String], redact: Bool = true) -> (cases: [CaseThread], files: [FileReadResult], diagnostics: [Diagnostic]) {
         let (files, diags) = MailReader.expand(paths)
-        let results = files.map { MailReader.read(path: $0) }
+        var results = files.map { MailReader.read(path: $0) }
+        if redact {
+            for k in results.indices { results[k].messages = results[k].messages.map(Redactor.shared.redact) }
+        }
         let cases = CaseGrouper.group(results.flatMap(\.messages))
         return (cases, results, diags)
     }

@@ -1,0 +1,199 @@
+import Foundation
+
+/// The bugcheck codes, names and argument meanings shipped in `Resources/bugcheck-codes.tsv` and
+/// `bugcheck-args.tsv` (Microsoft's bug check reference; sources in Resources/README.md).
+public struct BugcheckTable: Sendable {
+    public let names: [UInt32: String]
+    public let codes: [String: UInt32]
+    /// (code, arg number) → [(value or "*", meaning)]
+    let meanings: [UInt64: [(String, String)]]
+
+    public static let shared: BugcheckTable = {
+        do { return try BugcheckTable() } catch { fatalError("casekb resources are broken: \(error)") }
+    }()
+
+    init() throws {
+        var names: [UInt32: String] = [:], codes: [String: UInt32] = [:]
+        for line in try DataFile.text("bugcheck-codes.tsv").split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t")
+            guard f.count >= 2, let c = Hex.parse(f[0]) else { continue }
+            let name = String(f[1]).trimmingCharacters(in: .whitespaces)
+            names[UInt32(c)] = name
+            codes[name] = UInt32(c)
+        }
+        var meanings: [UInt64: [(String, String)]] = [:]
+        for line in try DataFile.text("bugcheck-args.tsv").split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count >= 4, let c = Hex.parse(f[0]), let a = UInt64(f[1]) else { continue }
+            meanings[c << 3 | a, default: []].append((String(f[2]), String(f[3])))
+        }
+        self.names = names
+        self.codes = codes
+        self.meanings = meanings
+    }
+
+    public static func format(_ code: UInt32) -> String { String(format: "0x%08X", code) }
+
+    /// The name of a code; `_M` variants (0x1000007E) fall back to their base code's name plus `_M`.
+    public func name(_ code: UInt32) -> String? {
+        if let n = names[code] { return n }
+        if code & 0xF000_0000 == 0x1000_0000, let base = names[code & 0x0FFF_FFFF] { return base + "_M" }
+        return nil
+    }
+
+    public func isKnown(_ code: UInt32) -> Bool { name(code) != nil }
+
+    /// What argument `arg` (1–4) of `code` means, with the specific meaning of `value` when the table has one.
+    public func meaning(code: UInt32, arg: Int, value: String?) -> String? {
+        let key = UInt64(code & 0x0FFF_FFFF) << 3 | UInt64(arg)
+        guard let rows = meanings[key] ?? meanings[UInt64(code) << 3 | UInt64(arg)] else { return nil }
+        if let value, let v = Hex.parse(Substring(value)) {
+            for (val, m) in rows where val != "*" {
+                if let tv = Hex.parse(Substring(val)), tv == v || tv == v & 0xFFFF_FFFF { return m }
+            }
+        }
+        return rows.first { $0.0 == "*" }?.1
+    }
+}
+
+/// Finds bugchecks in every form engineers write them, and tells a crash's code from a passing mention.
+struct BugcheckExtractor {
+    let table = BugcheckTable.shared
+
+    // `NAME (code)` title of !analyze -v
+    static let title = try! NSRegularExpression(pattern: #"^\s*([A-Z][A-Z0-9_]{3,})\s*\((?:0x)?([0-9a-fA-F]{1,8})\)\s*$"#)
+    // BugCheck D1, {fffff…, 2, 0, fffff…}
+    static let braces = try! NSRegularExpression(pattern: #"BugCheck\s+([0-9A-Fa-f]{1,8})\s*,\s*\{([^}]*)\}"#, options: [.caseInsensitive])
+    // prose: bugcheck 0x1e / bugcheck为D1 / STOP 0x0000007E / 蓝屏代码 0x50 / .bugcheck "Bugcheck code 000000D1"
+    static let prose = try! NSRegularExpression(pattern: #"(?:bug\s?check(?:\s+code)?|stop(?:\s+code)?|蓝屏代码|藍屏代碼|蓝屏错误代码|停止代码|停止代碼|错误代码|錯誤代碼|Fatal System Error)\s*(?:is|was|为|是|:|：|=|of)?\s*(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})(?![0-9a-zA-Z_])"#, options: [.caseInsensitive])
+    static let hex8 = try! NSRegularExpression(pattern: #"(?<![0-9a-zA-Z`])0x([0-9a-fA-F]{8})(?![0-9a-zA-Z`])"#)
+    static let nameToken = try! NSRegularExpression(pattern: #"(?<![A-Z0-9_])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+){1,})(?![A-Za-z0-9_])"#)
+    static let arg = try! NSRegularExpression(pattern: #"^\s*Arg([1-4]):\s*([0-9a-fA-F`]+)"#)
+    static let negation = ["unlike", "not ", "isn't", "rather than", "instead of", "other than", "不是", "并非", "而非", "不像", "不同于", "区别于", "排除", "不属于"]
+    static let contextWords: [[UInt8]] = ["蓝屏", "藍屏", "bsod", "BSOD", "blue screen", "bugcheck", "BugCheck", "Bugcheck", "stop", "Stop", "STOP", "代码", "代碼", "crash"].map { Array($0.utf8) }
+
+    func extract(_ t: TextLines) -> [BugcheckFact] {
+        var out: [BugcheckFact] = []
+        var descriptionUntil = -1          // lines of a title's description: codes there are mentions
+        var i = 0
+        while i < t.count {
+            let line = t.lines[i]
+            let lineStr = String(line)
+            // 1. !analyze title and its Arg lines
+            if line.utf8.last == 0x29, let m = Self.title.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
+               let nr = Range(m.range(at: 1), in: lineStr), let cr = Range(m.range(at: 2), in: lineStr),
+               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), let name = table.name(code),
+               name == String(lineStr[nr]) || table.codes[String(lineStr[nr])] == code {
+                var args: [String] = []
+                var j = i + 1
+                var last = i
+                while j < t.count, j <= i + 16 {
+                    let l = t.lines[j]
+                    if l.hasPrefix("Arg") || l.hasPrefix(" Arg") || l.hasPrefix("\tArg") {
+                        let s = String(l)
+                        if let am = Self.arg.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let vr = Range(am.range(at: 2), in: s) {
+                            args.append("0x" + s[vr].replacingOccurrences(of: "`", with: "").lowercased())
+                            last = j
+                        }
+                    } else if !args.isEmpty && !(l.hasPrefix("\t") || l.hasPrefix("  ")) && !l.isEmpty && l.first != "\t" {
+                        // continuation of an argument description starts with a tab; anything else ends the block
+                        if !(l.utf8.first == 0x09) { break }
+                    }
+                    j += 1
+                }
+                descriptionUntil = max(descriptionUntil, last)
+                out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: lineStr.trimmingCharacters(in: .whitespaces), source: t.span(lines: i, last)))
+                i += 1
+                continue
+            }
+            let inDescription = i <= descriptionUntil
+            let hasColonField = line.hasPrefix("BUGCHECK_")
+            // 2. BUGCHECK_CODE / BUGCHECK_P1..4
+            if hasColonField, line.hasPrefix("BUGCHECK_CODE:") {
+                let v = line.dropFirst("BUGCHECK_CODE:".count).trimmingCharacters(in: .whitespaces)
+                if let code = Hex.parse(Substring(v)).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
+                    var args: [String] = []
+                    var last = i
+                    var j = i + 1
+                    while j < t.count, j <= i + 12 {
+                        let l = t.lines[j]
+                        if l.hasPrefix("BUGCHECK_P") {
+                            let val = l.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                            args.append("0x" + val.lowercased()); last = j
+                        }
+                        j += 1
+                    }
+                    out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: .crash, writtenAs: String(line), source: t.span(lines: i, last)))
+                }
+                i += 1
+                continue
+            }
+            // 3. BugCheck D1, {…}
+            if line.containsBytes(Array("{".utf8)), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
+               let cr = Range(m.range(at: 1), in: lineStr), let ar = Range(m.range(at: 2), in: lineStr),
+               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
+                let args = lineStr[ar].split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
+                out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: inDescription ? .mention : .crash, writtenAs: String(lineStr[Range(m.range, in: lineStr)!]), source: t.span(line: i, range: Range(m.range, in: lineStr)!)))
+                i += 1
+                continue
+            }
+            // 4. prose forms
+            if !inDescription {
+                for m in Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
+                    guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
+                          let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
+                    // "bugcheck 1" or "stop 3" in plain prose are numbers, not codes, unless written as hex
+                    let raw = lineStr[cr]
+                    if !raw.hasPrefix("0x") && !raw.hasPrefix("0X") && raw.count < 2 { continue }
+                    out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
+                                            writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole)))
+                }
+                // 5. 0x0000009F with a crash word on the line
+                if line.containsBytes(Array("0x".utf8)), Self.contextWords.contains(where: { line.containsBytes($0) }) {
+                    for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
+                        guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
+                              let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
+                              !out.contains(where: { $0.code == code && $0.source.message == t.message && $0.source.start <= t.span(line: i, range: whole).start && $0.source.end >= t.span(line: i, range: whole).end }) else { continue }
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
+                                                writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole)))
+                    }
+                }
+                // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
+                if line.containsByte(0x5F), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
+                    for m in Self.nameToken.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
+                        guard let nr = Range(m.range(at: 1), in: lineStr), let code = table.codes[String(lineStr[nr])] else { continue }
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: nr.lowerBound) ? .mention : .crash,
+                                                writtenAs: String(lineStr[nr]), source: t.span(line: i, range: nr)))
+                    }
+                }
+            } else if line.containsBytes(Array("0x".utf8)) || line.containsByte(0x5F) {
+                // codes inside a description are mentions ("bugchecks 0xC4, 0xC1 and 0xA will be among…")
+            }
+            i += 1
+        }
+        return Self.mergeWithinMessage(out)
+    }
+
+    func isNegated(_ line: String, before idx: String.Index) -> Bool {
+        let start = line.index(idx, offsetBy: -24, limitedBy: line.startIndex) ?? line.startIndex
+        let window = line[start..<idx].lowercased()
+        return Self.negation.contains { window.contains($0) }
+    }
+
+    /// One crash entry per code in a message: the fullest form (with arguments) absorbs the others.
+    static func mergeWithinMessage(_ facts: [BugcheckFact]) -> [BugcheckFact] {
+        var out: [BugcheckFact] = []
+        for f in facts {
+            if let k = out.firstIndex(where: { $0.code == f.code && $0.role == f.role }) {
+                if out[k].args.isEmpty && !f.args.isEmpty { out[k].args = f.args; out[k].source = f.source }
+                if !out[k].writtenAs.contains(f.writtenAs) && out[k].writtenAs.count < 120 { out[k].writtenAs += " / " + f.writtenAs }
+            } else if f.role == .mention, out.contains(where: { $0.code == f.code && $0.role == .crash }) {
+                continue
+            } else {
+                out.append(f)
+            }
+        }
+        // a code that is a crash elsewhere in the message is not also a mention
+        return out.filter { f in !(f.role == .mention && out.contains { $0.code == f.code && $0.role == .crash }) }
+    }
+}

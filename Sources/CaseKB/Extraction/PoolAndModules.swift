@@ -1,0 +1,232 @@
+import Foundation
+
+/// `!pool` blocks, `Pooltag X : …, Binary : nt!fsrtl` owner lines, `!tag`/`!mex.tag` lookups that name the image
+/// owning a tag, and `!poolfind`.
+struct PoolExtractor {
+    static let block = try! NSRegularExpression(pattern: #"^([ *]?)([0-9a-fA-F`]{8,17})\s+size:\s*([0-9a-fA-F]+)\s+previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\)\s+(\*?)(.{1,4})"#)
+    static let pooltagLine = try! NSRegularExpression(pattern: #"Pooltag\s+(\S{1,4})\s*:.*?Binary\s*:\s*(\S+)"#)
+    static let tagCommand = try! NSRegularExpression(pattern: #"!(?:mex\.)?(?:tag|poolfind|pooltag)\s+(\S{1,4})"#)
+    static let tagHit = try! NSRegularExpression(pattern: #"^(\S+)\s+\d+\s+\S+\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}\s+(\S+)"#)
+
+    func extract(_ t: TextLines) -> [PoolTagFact] {
+        var facts: [PoolTagFact] = []
+        func upsert(_ tag: String, owner: String?, suspect: Bool, block: PoolBlock?, span: TextSpan) {
+            if let k = facts.firstIndex(where: { $0.tag == tag }) {
+                if facts[k].owner == nil { facts[k].owner = owner }
+                facts[k].suspect = facts[k].suspect || suspect
+                if let block { facts[k].blocks.append(block) }
+            } else {
+                facts.append(PoolTagFact(tag: tag, owner: owner, suspect: suspect, blocks: block.map { [$0] } ?? [], source: span))
+            }
+        }
+        var pendingTag: (String, Int)? = nil
+        var lastStarredTag: String? = nil
+        for i in 0..<t.count {
+            let line = t.lines[i]
+            if line.containsBytes(Array("size:".utf8)), line.containsBytes(Array("previous size:".utf8)) {
+                let s = String(line)
+                if let m = Self.block.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
+                    func g(_ k: Int) -> String { Range(m.range(at: k), in: s).map { String(s[$0]) } ?? "" }
+                    let tag = g(7).trimmingCharacters(in: .whitespaces)
+                    guard !tag.isEmpty else { continue }
+                    let starred = g(1) == "*" || g(6) == "*"
+                    let b = PoolBlock(address: g(2).replacingOccurrences(of: "`", with: ""), size: g(3), allocated: g(5) == "Allocated", tag: tag, starred: starred)
+                    upsert(tag, owner: nil, suspect: starred, block: b, span: t.span(lines: i, i))
+                    if starred { lastStarredTag = tag }
+                }
+                continue
+            }
+            if line.containsBytes(Array("Pooltag".utf8)) {
+                let s = String(line)
+                if let m = Self.pooltagLine.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
+                   let tr = Range(m.range(at: 1), in: s), let or = Range(m.range(at: 2), in: s) {
+                    upsert(String(s[tr]), owner: String(s[or]).trimmingCharacters(in: CharacterSet(charactersIn: ",.")), suspect: false, block: nil, span: t.span(lines: i, i))
+                }
+                continue
+            }
+            if line.containsBytes(Array("Owning component".utf8)), let tag = lastStarredTag {
+                _ = tag   // "Owning component : Unknown" names no owner; the starred block stays ownerless
+                continue
+            }
+            if line.containsByte(0x21), line.containsBytes(Array("tag".utf8)) || line.containsBytes(Array("poolfind".utf8)) {
+                let s = String(line)
+                if let m = Self.tagCommand.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let tr = Range(m.range(at: 1), in: s) {
+                    let tag = String(s[tr])
+                    pendingTag = (tag, i)
+                    upsert(tag, owner: nil, suspect: true, block: nil, span: t.span(lines: i, i))
+                    continue
+                }
+            }
+            if let (tag, at) = pendingTag, i - at <= 6, line.containsBytes(Array(".sys".utf8)) || line.containsBytes(Array(".dll".utf8)) || line.containsBytes(Array(".exe".utf8)) {
+                let s = String(line)
+                if let m = Self.tagHit.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let pr = Range(m.range(at: 2), in: s) {
+                    let path = String(s[pr])
+                    let image = path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
+                    upsert(tag, owner: image, suspect: true, block: nil, span: t.span(lines: at, i))
+                    pendingTag = nil
+                }
+            }
+        }
+        return facts
+    }
+}
+
+/// Modules: `lmvm` blocks, `!analyze` MODULE_NAME / IMAGE_NAME / SYMBOL_NAME / FAILURE_BUCKET_ID / IMAGE_VERSION,
+/// drivers named in prose (`vwifimf.sys`), and NDIS filter lists.
+struct ModuleExtractor {
+    static let sysName = try! NSRegularExpression(pattern: #"(?<![\w.\\-])([A-Za-z][\w\-]{1,40})\.(sys|SYS|Sys)(?![\w])"#)
+    static let analyzeFields = ["MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "IMAGE_VERSION", "DEFAULT_BUCKET_ID", "BUCKET_ID", "PROCESS_NAME", "OS_VERSION", "BUILDLAB_STR", "FAILURE_ID_HASH", "BUGCHECK_STR", "Probably caused by"]
+    static let blameWords: [[UInt8]] = ["引发", "引起", "导致", "造成", "维护的", "caused by", "Probably caused by", "is the culprit", "at fault", "faulting", "blame", "罪魁"].map { Array($0.utf8) }
+
+    func extract(_ t: TextLines) -> (modules: [ModuleFact], entities: [EntityFact], blamed: [String]) {
+        var modules: [ModuleFact] = []
+        var entities: [EntityFact] = []
+        var blamed: [String] = []
+        var i = 0
+        while i < t.count {
+            let line = t.lines[i]
+            let trimmed = ByteText.trim(line)
+            // lmvm: "start end module name" header, then "<start> <end>   name   (status)"
+            if trimmed.hasPrefix("start") && trimmed.contains("module name"), i + 1 < t.count {
+                let parts = ByteText.trim(t.lines[i + 1]).split(separator: " ", omittingEmptySubsequences: true)
+                if parts.count >= 3, Hex.isAddress(parts[0]), Hex.isAddress(parts[1]) {
+                    var m = ModuleFact(name: String(parts[2]), origin: .lmvm, source: t.span(lines: i, i + 1))
+                    var j = i + 2
+                    while j < t.count {
+                        let l = ByteText.trim(t.lines[j])
+                        guard let colon = l.firstIndex(of: ":"), t.lines[j].hasPrefix(" ") || t.lines[j].hasPrefix("\t") else {
+                            if l.hasPrefix("Browse") || l.hasPrefix("Information from") || l.hasPrefix("Image was built") { j += 1; continue }
+                            break
+                        }
+                        let key = l[..<colon].trimmingCharacters(in: .whitespaces)
+                        let value = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                        switch key {
+                        case "Image path": m.path = value
+                        case "Image name": m.image = value
+                        case "Loaded symbol image file": if m.image == nil { m.image = value }
+                        case "Timestamp":
+                            if let lp = value.lastIndex(of: "("), let rp = value.lastIndex(of: ")"), lp < rp { m.timestamp = String(value[value.index(after: lp)..<rp]) } else { m.timestamp = value }
+                        case "CheckSum": m.checksum = value
+                        case "ImageSize": m.imageSize = value
+                        case "File version", "FileVersion": m.fileVersion = m.fileVersion ?? value
+                        case "Product version", "ProductVersion": m.productVersion = m.productVersion ?? value
+                        case "CompanyName": m.company = value
+                        default: break
+                        }
+                        j += 1
+                    }
+                    m.source = t.span(lines: i, max(i + 1, j - 1))
+                    modules.append(m)
+                    i = j
+                    continue
+                }
+            }
+            // !analyze single-line fields
+            if let f = trimmed.first, f.isUppercase || f == "P" {
+                for key in Self.analyzeFields where trimmed.hasPrefix(key) {
+                    let rest = trimmed.dropFirst(key.count)
+                    guard let c = rest.first, c == ":" || (key == "Probably caused by" && c == " ") else { continue }
+                    var value = rest.drop(while: { $0 == ":" || $0 == " " }).trimmingCharacters(in: .whitespaces)
+                    if key == "Probably caused by" {
+                        value = value.drop(while: { $0 == ":" || $0 == " " }).split(separator: " ").first.map(String.init) ?? value
+                    }
+                    guard !value.isEmpty else { break }
+                    entities.append(EntityFact(kind: .analyzeField, value: value, key: key == "Probably caused by" ? "IMAGE_NAME" : key, source: t.span(lines: i, i)))
+                    if key == "MODULE_NAME" || key == "IMAGE_NAME" || key == "Probably caused by" {
+                        let name = value.hasSuffix(".sys") || value.hasSuffix(".SYS") ? String(value.dropLast(4)) : value
+                        modules.append(ModuleFact(name: name, image: key == "MODULE_NAME" ? nil : value, origin: .analyze, source: t.span(lines: i, i)))
+                    }
+                    break
+                }
+            }
+            // NDIS filter list: "Filter list  Driver  Module  Context", then "    Name-0000" / address rows
+            if trimmed.hasPrefix("Filter list") {
+                var j = i + 1
+                var names: [String] = []
+                while j < t.count {
+                    let l = ByteText.trim(t.lines[j])
+                    if l.isEmpty { break }
+                    let parts = l.split(separator: " ", omittingEmptySubsequences: true)
+                    if parts.allSatisfy({ Hex.isAddress($0) }) { j += 1; continue }
+                    var name = l
+                    if let dash = name.range(of: "-", options: .backwards), name[dash.upperBound...].allSatisfy(\.isNumber) { name = name[..<dash.lowerBound] }
+                    names.append(String(name))
+                    j += 1
+                }
+                for n in names { entities.append(EntityFact(kind: .ndisFilter, value: n, key: nil, source: t.span(lines: i, max(i, j - 1)))) }
+                i = j
+                continue
+            }
+            // drivers named in prose
+            if line.containsBytes(Array(".sys".utf8)) || line.containsBytes(Array(".SYS".utf8)) {
+                let s = String(line)
+                let isBlame = Self.blameWords.contains { line.containsBytes($0) }
+                for m in Self.sysName.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
+                    guard let nr = Range(m.range(at: 1), in: s), let whole = Range(m.range, in: s) else { continue }
+                    let name = String(s[nr])
+                    modules.append(ModuleFact(name: name, image: String(s[whole]), origin: .prose, source: t.span(line: i, range: whole)))
+                    if isBlame { blamed.append(name) }
+                }
+            }
+            i += 1
+        }
+        return (modules, entities, blamed)
+    }
+}
+
+/// KB numbers, HRESULT/NTSTATUS codes, OS versions and builds, machine models.
+struct EntityExtractor {
+    static let kb = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])KB\s?(\d{6,7})(?!\d)"#, options: [.caseInsensitive])
+    static let errorCode = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z`])0x([8Cc][0-9A-Fa-f]{7})(?![0-9A-Za-z`])"#)
+    static let featureUpdate = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z.])(1507|1511|1607|1703|1709|1803|1809|1903|1909|2004|20H2|21H1|21H2|22H2|23H2|24H2)(?![0-9A-Za-z.])"#)
+    static let build = try! NSRegularExpression(pattern: #"(?<![0-9.])(?:10\.0\.)?((?:1[0-9]|2[0-9])\d{3}\.\d{1,5})(?![0-9])"#)
+    static let kernelVersion = try! NSRegularExpression(pattern: #"Windows (?:10|11|Server \d{4}) Kernel Version (\d{4,5})"#)
+    static let model = try! NSRegularExpression(pattern: #"(?:机型|型号|機型|model)\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:ThinkPad|ThinkCentre|Latitude|EliteBook|ProBook|OptiPlex|Precision|PowerEdge|ProLiant|Surface(?: Pro| Laptop| Book)?|MateBook|XPS|Vostro|ZBook)\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
+    static let osWords: [[UInt8]] = ["Windows", "windows", "Win10", "win10", "版本", "升级", "系统", "build", "Build", "版本号", "1809", "Version", "OS", "补丁"].map { Array($0.utf8) }
+
+    func extract(_ t: TextLines) -> [EntityFact] {
+        var out: [EntityFact] = []
+        func add(_ kind: EntityFact.Kind, _ value: String, _ i: Int, _ r: Range<String.Index>, _ s: String) {
+            if !out.contains(where: { $0.kind == kind && $0.value == value }) {
+                out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r)))
+            }
+        }
+        for i in 0..<t.count {
+            let line = t.lines[i]
+            let s = String(line)
+            let range = NSRange(s.startIndex..., in: s)
+            if line.containsByte(0x4B) || line.containsByte(0x6B) {
+                for m in Self.kb.matches(in: s, range: range) {
+                    if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.kb, "KB" + s[d], i, w, s) }
+                }
+            }
+            // error codes only in prose lines: register dumps, Arg lines and dt output hold many such values
+            let isWinDbgOutput = line.containsByte(0x60) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || line.containsBytes(Array("kd>".utf8)) || line.containsByte(0x3D) && line.containsBytes(Array("r".utf8)) && line.hasPrefix("r")
+            if !isWinDbgOutput, line.containsBytes(Array("0x".utf8)) {
+                for m in Self.errorCode.matches(in: s, range: range) {
+                    if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.errorCode, "0x" + s[d].uppercased(), i, w, s) }
+                }
+            }
+            if Self.osWords.contains(where: { line.containsBytes($0) }) || line.containsBytes(Array("H2".utf8)) {
+                for m in Self.featureUpdate.matches(in: s, range: range) {
+                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
+                }
+                for m in Self.build.matches(in: s, range: range) where !line.containsByte(0x60) {
+                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
+                }
+                for m in Self.kernelVersion.matches(in: s, range: range) {
+                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
+                }
+            }
+            if line.containsBytes(Array("机型".utf8)) || line.containsBytes(Array("型号".utf8)) || line.containsBytes(Array("odel".utf8)) || line.containsBytes(Array("Pad".utf8))
+                || line.containsBytes(Array("Latitude".utf8)) || line.containsBytes(Array("Book".utf8)) || line.containsBytes(Array("Plex".utf8)) || line.containsBytes(Array("Surface".utf8)) || line.containsBytes(Array("Edge".utf8)) || line.containsBytes(Array("XPS".utf8)) {
+                for m in Self.model.matches(in: s, range: range) {
+                    for g in [1, 2] {
+                        if let w = Range(m.range(at: g), in: s) { add(.machineModel, String(s[w]), i, w, s) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

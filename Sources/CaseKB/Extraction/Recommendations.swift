@@ -1,0 +1,188 @@
+import Foundation
+
+/// Advice sentences in Chinese and English, typed by action from `Resources/recommendation-actions.txt`, with the
+/// driver, KB or product they name.
+struct RecommendationExtractor: @unchecked Sendable {
+    struct Cue { var text: String; var bytes: [UInt8]; var ascii: Bool }
+    let cues: [Cue]
+    let actions: [(String, NSRegularExpression)]
+
+    static let shared: RecommendationExtractor = {
+        do { return try RecommendationExtractor() } catch { fatalError("casekb resources are broken: \(error)") }
+    }()
+
+    static let sysName = try! NSRegularExpression(pattern: #"[A-Za-z][\w\-]{1,40}\.sys"#, options: [.caseInsensitive])
+    static let kb = try! NSRegularExpression(pattern: #"KB\s?(\d{6,7})"#, options: [.caseInsensitive])
+    static let vendorWord = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9\-]{1,20})\s*(?:厂商|厂家|公司|vendor)|(?:the\s+)([A-Za-z][A-Za-z0-9_\-]{1,20})\s+vendor"#)
+    static let versionOf = try! NSRegularExpression(pattern: #"(?:降级|回退|回滚)\s*([A-Za-z][A-Za-z0-9_\-]{0,20}|[^\s，。的]{1,10})\s*的?(?:版本|软件|客户端)"#)
+    static let driverPhrase = try! NSRegularExpression(pattern: #"(?:升级|更新|降级|回退|回滚|卸载)\s*([^\s，。；,;]{1,12}驱动)"#)
+    static let stepLine = try! NSRegularExpression(pattern: #"^\s*(?:\d{1,2}|[a-h])\s*[.、)．]"#)
+    static let sentenceEnds: Set<Character> = ["。", "！", "？", "；", "!", "?", ";"]
+
+    init() throws {
+        cues = try DataFile.entries("recommendation-cues.txt").map { e in
+            Cue(text: e.value.lowercased(), bytes: Array(e.value.lowercased().utf8), ascii: e.value.utf8.allSatisfy { $0 < 0x80 })
+        }
+        actions = try DataFile.entries("recommendation-actions.txt").map { e in
+            let parts = e.value.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "expected 'action regex'") }
+            do { return (parts[0], try NSRegularExpression(pattern: parts[1], options: [.caseInsensitive])) }
+            catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
+        }
+    }
+
+    /// Sentences of a line as ranges.
+    static func sentences(_ line: Substring) -> [Range<String.Index>] {
+        var out: [Range<String.Index>] = []
+        var start = line.startIndex
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
+            let next = line.index(after: i)
+            if sentenceEnds.contains(c) || (c == "." && next < line.endIndex && line[next] == " ") {
+                out.append(start..<next)
+                start = next
+            }
+            i = next
+        }
+        if start < line.endIndex { out.append(start..<line.endIndex) }
+        return out
+    }
+
+    /// The first cue in `s`, as a position; cues preceded by a negation ("不建议", "do not recommend") do not count.
+    func firstCue(_ s: Substring) -> String.Index? {
+        let lower = s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? Substring(s.lowercased()) : s
+        var best: String.Index? = nil
+        for c in cues where lower.containsBytes(c.bytes) {
+            guard let r = lower.range(of: c.text) else { continue }
+            if c.ascii {
+                // whole words only for English cues
+                if r.lowerBound > lower.startIndex, let p = lower[..<r.lowerBound].last, p.isLetter { continue }
+                if r.upperBound < lower.endIndex, lower[r.upperBound].isLetter, !["recommend", "suggest", "advise"].contains(c.text) { continue }
+            }
+            let before = lower[lower.startIndex..<r.lowerBound].suffix(12)
+            if before.hasSuffix("不") || before.hasSuffix("无需") || before.hasSuffix("not ") || before.hasSuffix("don't ") || before.hasSuffix("n't ") { continue }
+            // map back to the original substring by UTF-8 offset
+            let off = lower.utf8.distance(from: lower.startIndex, to: r.lowerBound)
+            let idx = s.utf8.index(s.startIndex, offsetBy: min(off, s.utf8.count))
+            if best == nil || idx < best! { best = idx }
+        }
+        return best
+    }
+
+    func extract(_ t: TextLines) -> [RecommendationFact] {
+        var out: [RecommendationFact] = []
+        var i = 0
+        while i < t.count {
+            let line = t.lines[i]
+            // cheap test: any cue byte sequence in the line
+            let maybe = cues.contains { c in c.ascii ? ByteText.containsFolded(line.utf8, c.bytes) : line.containsBytes(c.bytes) }
+            guard maybe else { i += 1; continue }
+            var consumedTo = i
+            for sentence in Self.sentences(line) {
+                let sub = line[sentence]
+                guard let cue = firstCue(sub) else { continue }
+                var text = String(line[cue..<sentence.upperBound])
+                var startByte = t.byteOffset(line: i, at: cue)
+                var endByte = t.byteOffset(line: i, at: sentence.upperBound)
+                let afterCue = text.drop(while: { !($0 == "：" || $0 == ":") })
+                let isHeading = sentence.upperBound == line.endIndex && (text.hasSuffix("：") || text.hasSuffix(":")) && afterCue.count <= 1
+                var j = i + 1
+                if isHeading {
+                    // "下一步建议：" — the advice is on the following lines
+                    var taken = 0
+                    while j < t.count, taken < 4, !ByteText.trim(t.lines[j]).isEmpty {
+                        let l = ByteText.trim(t.lines[j])
+                        if l.hasPrefix("Dump") || l.hasPrefix("=====") || l.hasSuffix("：") && taken > 0 { break }
+                        text += "\n" + l
+                        endByte = t.lineEnd(j)
+                        taken += 1
+                        j += 1
+                    }
+                    consumedTo = max(consumedTo, j - 1)
+                } else if sentence.upperBound == line.endIndex {
+                    // numbered steps right under the advice belong to it
+                    var taken = 0
+                    while j < t.count, taken < 8, Self.stepLine.firstMatch(in: t.lines[j]) != nil {
+                        text += "\n" + ByteText.trim(t.lines[j])
+                        endByte = t.lineEnd(j)
+                        taken += 1
+                        j += 1
+                    }
+                    consumedTo = max(consumedTo, j - 1)
+                }
+                startByte = max(startByte, t.offsets[i])
+                let span = t.span(bytes: startByte, endByte)
+                for rec in classify(text, span: span) where !out.contains(where: { $0.action == rec.action && $0.target == rec.target }) {
+                    out.append(rec)
+                }
+            }
+            i = max(i + 1, consumedTo + 1)
+        }
+        return out
+    }
+
+    /// Action types in an advice text; earlier patterns win where two cover the same words.
+    func classify(_ text: String, span: TextSpan) -> [RecommendationFact] {
+        var taken: [NSRange] = []
+        var out: [RecommendationFact] = []
+        let ns = NSRange(text.startIndex..., in: text)
+        for (action, re) in actions {
+            for m in re.matches(in: text, range: ns) {
+                if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
+                taken.append(m.range)
+                if out.contains(where: { $0.action == action }) { continue }
+                out.append(RecommendationFact(action: action, target: target(for: action, in: text, near: m.range), text: text, source: span))
+            }
+        }
+        return out
+    }
+
+    func target(for action: String, in text: String, near: NSRange) -> String? {
+        let ns = NSRange(text.startIndex..., in: text)
+        func first(_ re: NSRegularExpression, group: Int = 0, from: Int = 0) -> String? {
+            let r = NSRange(location: from, length: ns.length - from)
+            for m in re.matches(in: text, range: r) {
+                for g in (group == 0 ? [0] : [group, group + 1]) where g < m.numberOfRanges {
+                    if let rr = Range(m.range(at: g), in: text) { return String(text[rr]) }
+                }
+            }
+            return nil
+        }
+        switch action {
+        case "install_updates":
+            if let m = Self.kb.firstMatch(in: text, range: ns), let d = Range(m.range(at: 1), in: text) { return "KB" + text[d] }
+            return nil
+        case "uninstall_driver", "downgrade_driver", "update_driver", "contact_vendor", "uninstall_software":
+            if let sys = first(Self.sysName, from: max(0, near.location - 40)) ?? first(Self.sysName) { return sys }
+            if action == "contact_vendor", let v = first(Self.vendorWord, group: 1) { return v }
+            if let d = first(Self.driverPhrase, group: 1) { return d }
+            return nil
+        case "downgrade_software":
+            return first(Self.versionOf, group: 1)
+        default:
+            return nil
+        }
+    }
+}
+
+extension ByteText {
+    /// ASCII case-insensitive containment (`needle` already lower-case).
+    static func containsFolded(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        let n = needle.count
+        var i = haystack.startIndex
+        let end = haystack.endIndex
+        @inline(__always) func fold(_ c: UInt8) -> UInt8 { (c &- 0x41) < 26 ? c | 0x20 : c }
+        while i != end {
+            if fold(haystack[i]) == first {
+                var j = haystack.index(after: i)
+                var k = 1
+                while k < n, j != end, fold(haystack[j]) == needle[k] { j = haystack.index(after: j); k += 1 }
+                if k == n { return true }
+            }
+            i = haystack.index(after: i)
+        }
+        return false
+    }
+}
