@@ -87,20 +87,24 @@ struct BugcheckExtractor {
                 var args: [String] = []
                 var j = i + 1
                 var last = i
-                while j < t.count, j <= i + 16 {
+                // Arg1..Arg4 follow within a few lines; descriptions may wrap (a tab, or a mail client's line break)
+                while j < t.count, j <= i + 20, args.count < 4 {
                     let l = t.lines[j]
-                    if l.hasPrefix("Arg") || l.hasPrefix(" Arg") || l.hasPrefix("\tArg") {
+                    let tl = ByteText.trim(l)
+                    if tl.hasPrefix("Arg") {
                         let s = String(l)
                         if let am = Self.arg.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let vr = Range(am.range(at: 2), in: s) {
                             args.append("0x" + s[vr].replacingOccurrences(of: "`", with: "").lowercased())
                             last = j
                         }
-                    } else if !args.isEmpty && !(l.hasPrefix("\t") || l.hasPrefix("  ")) && !l.isEmpty && l.first != "\t" {
-                        // continuation of an argument description starts with a tab; anything else ends the block
-                        if !(l.utf8.first == 0x09) { break }
+                    } else if tl.isEmpty && !args.isEmpty {
+                        break
+                    } else if Self.title.firstMatch(in: l) != nil {
+                        break
                     }
                     j += 1
                 }
+                if args.count == 4, j < t.count, t.lines[j].first == "\t" { last = j }
                 descriptionUntil = max(descriptionUntil, last)
                 out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: lineStr.trimmingCharacters(in: .whitespaces), source: t.span(lines: i, last)))
                 i += 1
@@ -133,7 +137,7 @@ struct BugcheckExtractor {
                let cr = Range(m.range(at: 1), in: lineStr), let ar = Range(m.range(at: 2), in: lineStr),
                let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
                 let args = lineStr[ar].split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
-                out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: inDescription ? .mention : .crash, writtenAs: String(lineStr[Range(m.range, in: lineStr)!]), source: t.span(line: i, range: Range(m.range, in: lineStr)!)))
+                out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: inDescription ? .mention : .crash, writtenAs: String(lineStr[Range(m.range, in: lineStr)!]), source: t.span(line: i, range: Range(m.range, in: lineStr)!, of: lineStr)))
                 i += 1
                 continue
             }
@@ -146,16 +150,16 @@ struct BugcheckExtractor {
                     let raw = lineStr[cr]
                     if !raw.hasPrefix("0x") && !raw.hasPrefix("0X") && raw.count < 2 { continue }
                     out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
-                                            writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole)))
+                                            writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
                 }
                 // 5. 0x0000009F with a crash word on the line
                 if line.containsBytes(Array("0x".utf8)), Self.contextWords.contains(where: { line.containsBytes($0) }) {
                     for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
-                              !out.contains(where: { $0.code == code && $0.source.message == t.message && $0.source.start <= t.span(line: i, range: whole).start && $0.source.end >= t.span(line: i, range: whole).end }) else { continue }
+                              !out.contains(where: { $0.code == code && $0.source.message == t.message && $0.source.start <= t.span(line: i, range: whole, of: lineStr).start && $0.source.end >= t.span(line: i, range: whole, of: lineStr).end }) else { continue }
                         out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
-                                                writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole)))
+                                                writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
                     }
                 }
                 // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
@@ -163,7 +167,7 @@ struct BugcheckExtractor {
                     for m in Self.nameToken.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let nr = Range(m.range(at: 1), in: lineStr), let code = table.codes[String(lineStr[nr])] else { continue }
                         out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: nr.lowerBound) ? .mention : .crash,
-                                                writtenAs: String(lineStr[nr]), source: t.span(line: i, range: nr)))
+                                                writtenAs: String(lineStr[nr]), source: t.span(line: i, range: nr, of: lineStr)))
                     }
                 }
             } else if line.containsBytes(Array("0x".utf8)) || line.containsByte(0x5F) {

@@ -164,7 +164,7 @@ struct ModuleExtractor {
                 for m in Self.sysName.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
                     guard let nr = Range(m.range(at: 1), in: s), let whole = Range(m.range, in: s) else { continue }
                     let name = String(s[nr])
-                    modules.append(ModuleFact(name: name, image: String(s[whole]), origin: .prose, source: t.span(line: i, range: whole)))
+                    modules.append(ModuleFact(name: name, image: String(s[whole]), origin: .prose, source: t.span(line: i, range: whole, of: s)))
                     if isBlame { blamed.append(name) }
                 }
             }
@@ -188,7 +188,7 @@ struct EntityExtractor {
         var out: [EntityFact] = []
         func add(_ kind: EntityFact.Kind, _ value: String, _ i: Int, _ r: Range<String.Index>, _ s: String) {
             if !out.contains(where: { $0.kind == kind && $0.value == value }) {
-                out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r)))
+                out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r, of: s)))
             }
         }
         for i in 0..<t.count {

@@ -58,8 +58,11 @@ struct TextLines {
 
     func span(lines a: Int, _ b: Int) -> TextSpan { span(bytes: offsets[a], lineEnd(b)) }
 
-    func span(line: Int, range: Range<String.Index>) -> TextSpan {
-        span(bytes: byteOffset(line: line, at: range.lowerBound), byteOffset(line: line, at: range.upperBound))
+    /// A span for `range`, a range of `lineString` (the line copied into its own String).
+    func span(line: Int, range: Range<String.Index>, of lineString: String) -> TextSpan {
+        let a = lineString.utf8.distance(from: lineString.startIndex, to: range.lowerBound)
+        let b = lineString.utf8.distance(from: lineString.startIndex, to: range.upperBound)
+        return span(bytes: offsets[line] + a, offsets[line] + b)
     }
 }
 
