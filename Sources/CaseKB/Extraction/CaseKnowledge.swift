@@ -197,7 +197,7 @@ public struct CaseKnowledge: Sendable, Codable {
             for b in f.bugchecks {
                 let target = b.role == .crash ? \CaseKnowledge.bugchecks : \CaseKnowledge.bugcheckMentions
                 let code = b.codeString
-                if let i = k[keyPath: target].firstIndex(where: { $0.code == code && ($0.args == b.args || b.args.isEmpty || $0.args.isEmpty) && (b.args.isEmpty == $0.args.isEmpty || true) && ($0.args == b.args) }) {
+                if let i = k[keyPath: target].firstIndex(where: { $0.code == code && $0.args == b.args }) {
                     if !k[keyPath: target][i].messages.contains(b.source.message) { k[keyPath: target][i].messages.append(b.source.message) }
                 } else {
                     let meanings = b.args.enumerated().map { table.meaning(code: b.code, arg: $0 + 1, value: $1) }
@@ -260,6 +260,17 @@ public struct CaseKnowledge: Sendable, Codable {
                     if !(k.entities.analyzeFields[key]?.contains(e.value) ?? false) { k.entities.analyzeFields[key, default: []].append(e.value) }
                 }
             }
+        }
+        // a code written without arguments ("bugcheck 0x133") joins the entry of the same code that has them
+        for target in [\CaseKnowledge.bugchecks, \CaseKnowledge.bugcheckMentions] {
+            var merged: [Bugcheck] = []
+            for b in k[keyPath: target] where !b.args.isEmpty { merged.append(b) }
+            for b in k[keyPath: target] where b.args.isEmpty {
+                if let i = merged.firstIndex(where: { $0.code == b.code }) {
+                    merged[i].messages = Array(Set(merged[i].messages + b.messages)).sorted()
+                } else { merged.append(b) }
+            }
+            k[keyPath: target] = merged.sorted { ($0.messages.first ?? 0, $0.code) < ($1.messages.first ?? 0, $1.code) }
         }
         k.culpritDetails = rankCulprits(perMessage, k)
         k.culprits = k.culpritDetails.map(\.module)
