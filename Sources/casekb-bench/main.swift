@@ -71,6 +71,37 @@ case "profile":
     for p in parsed { n += p.headers.value("Subject")?.count ?? 0; n += p.headers.value("From")?.count ?? 0 }
     let headers = now() - t
     print(String(format: "%d messages, %.1f MB: MIME %.2f s, quotes+signatures %.2f s, header decoding %.2f s (%d)", msgs.count, Double(bytes) / 1e6, mime, quotes, headers, n))
+case "extract":
+    // extraction throughput on one core, over the new text and text attachments of generated messages
+    let threads = option("--threads", 2000)
+    let msgs = CorpusGenerator(seed: 11).messages(threads: threads)
+    var texts: [String] = []
+    for m in msgs {
+        let (parsed, _) = MailReader.messages(fromMail: m.bytes, file: "gen", format: .eml, index: 1, byteOffset: 0)
+        for p in parsed { texts.append(p.newText); texts += p.attachments.compactMap(\.text) }
+    }
+    // plus the seed thread's analyses, which are denser WinDbg output
+    if let seed = ThreadParser.parse(paths: ["Corpus/threads/crm/CAS-02698-C5V4N5.txt"]).cases.first {
+        for _ in 0..<20 { texts += seed.messages.map(\.newText) }
+    }
+    let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+    let extractor = MessageExtractor()
+    var items = 0
+    let t0 = now()
+    for (k, text) in texts.enumerated() {
+        let f = extractor.extract(text: text, message: k, field: "new_text")
+        items += f.bugchecks.count + f.stacks.count + f.poolTags.count + f.modules.count + f.recommendations.count + f.entities.count
+    }
+    let secs = now() - t0
+    // where the time goes, extractor by extractor
+    let lines = texts.enumerated().map { TextLinesProbe.make($1, $0) }
+    for name in ["lines", "bugchecks", "stacks", "pool", "modules", "entities", "advice"] {
+        let t = now()
+        var n = 0
+        for (k, text) in texts.enumerated() { n += TextLinesProbe.run(name, text, lines[k]) }
+        print(String(format: "  %-10@ %.2f s (%d)", name as NSString, now() - t, n))
+    }
+    print(String(format: "extraction: %d texts, %.1f MB in %.2f s: %.1f MB/s, %.0f texts/s (one core), %d facts", texts.count, Double(bytes) / 1e6, secs, Double(bytes) / 1e6 / secs, Double(texts.count) / secs, items))
 default:
     print("usage: casekb-bench parse [--threads N]")
     exit(2)

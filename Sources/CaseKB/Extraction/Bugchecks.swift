@@ -79,6 +79,7 @@ struct BugcheckExtractor {
         while i < t.count {
             let line = t.lines[i]
             let lineStr = String(line)
+            if !(t.has(i, TextLines.Flag.digit) || t.has(i, TextLines.Flag.underscore)) { i += 1; continue }   // every form holds a digit or a NAME_WITH_UNDERSCORES
             // 1. !analyze title and its Arg lines
             if line.utf8.last == 0x29, let m = Self.title.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
                let nr = Range(m.range(at: 1), in: lineStr), let cr = Range(m.range(at: 2), in: lineStr),
@@ -133,7 +134,7 @@ struct BugcheckExtractor {
                 continue
             }
             // 3. BugCheck D1, {…}
-            if line.containsBytes(Array("{".utf8)), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
+            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.n0), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
                let cr = Range(m.range(at: 1), in: lineStr), let ar = Range(m.range(at: 2), in: lineStr),
                let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
                 let args = lineStr[ar].split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
@@ -153,7 +154,7 @@ struct BugcheckExtractor {
                                             writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
                 }
                 // 5. 0x0000009F with a crash word on the line
-                if line.containsBytes(Array("0x".utf8)), Self.contextWords.contains(where: { line.containsBytes($0) }) {
+                if t.contains(i, Needles.n1), Self.contextWords.contains(where: { t.contains(i, $0) }) {
                     for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
@@ -163,14 +164,14 @@ struct BugcheckExtractor {
                     }
                 }
                 // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
-                if line.containsByte(0x5F), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
+                if t.has(i, TextLines.Flag.underscore), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
                     for m in Self.nameToken.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let nr = Range(m.range(at: 1), in: lineStr), let code = table.codes[String(lineStr[nr])] else { continue }
                         out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: nr.lowerBound) ? .mention : .crash,
                                                 writtenAs: String(lineStr[nr]), source: t.span(line: i, range: nr, of: lineStr)))
                     }
                 }
-            } else if line.containsBytes(Array("0x".utf8)) || line.containsByte(0x5F) {
+            } else if t.contains(i, Needles.n1) || t.contains(i, [0x5F]) {
                 // codes inside a description are mentions ("bugchecks 0xC4, 0xC1 and 0xA will be among…")
             }
             i += 1

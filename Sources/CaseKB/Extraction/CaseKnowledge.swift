@@ -326,3 +326,22 @@ public struct CaseKnowledge: Sendable, Codable {
             .map { Culprit(module: display[$0.key] ?? $0.key, score: ($0.value * 100).rounded() / 100, evidence: evidence[$0.key] ?? []) }
     }
 }
+
+/// Runs one extractor alone (for the benchmark's per-extractor figures).
+public enum TextLinesProbe {
+    public struct Lines: @unchecked Sendable { fileprivate let t: TextLines }
+    public static func make(_ text: String, _ message: Int) -> Lines { Lines(t: TextLines(text, message: message, field: "new_text")) }
+    public static func run(_ name: String, _ text: String, _ lines: Lines) -> Int {
+        let t = lines.t
+        switch name {
+        case "lines": return TextLines(text, message: 0, field: "new_text").count
+        case "bugchecks": return BugcheckExtractor().extract(t).count
+        case "stacks": return StackExtractor().extract(t).count
+        case "pool": return PoolExtractor().extract(t).count
+        case "modules": return ModuleExtractor().extract(t).modules.count
+        case "entities": return EntityExtractor().extract(t).count
+        case "advice": return RecommendationExtractor.shared.extract(t).count
+        default: return 0
+        }
+    }
+}

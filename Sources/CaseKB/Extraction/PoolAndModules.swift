@@ -23,7 +23,7 @@ struct PoolExtractor {
         var lastStarredTag: String? = nil
         for i in 0..<t.count {
             let line = t.lines[i]
-            if line.containsBytes(Array("size:".utf8)), line.containsBytes(Array("previous size:".utf8)) {
+            if t.contains(i, Needles.n2), t.contains(i, Needles.n3) {
                 let s = String(line)
                 if let m = Self.block.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
                     func g(_ k: Int) -> String { Range(m.range(at: k), in: s).map { String(s[$0]) } ?? "" }
@@ -36,7 +36,7 @@ struct PoolExtractor {
                 }
                 continue
             }
-            if line.containsBytes(Array("Pooltag".utf8)) {
+            if t.contains(i, Needles.n4) {
                 let s = String(line)
                 if let m = Self.pooltagLine.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
                    let tr = Range(m.range(at: 1), in: s), let or = Range(m.range(at: 2), in: s) {
@@ -44,11 +44,11 @@ struct PoolExtractor {
                 }
                 continue
             }
-            if line.containsBytes(Array("Owning component".utf8)), let tag = lastStarredTag {
+            if t.contains(i, Needles.n5), let tag = lastStarredTag {
                 _ = tag   // "Owning component : Unknown" names no owner; the starred block stays ownerless
                 continue
             }
-            if line.containsByte(0x21), line.containsBytes(Array("tag".utf8)) || line.containsBytes(Array("poolfind".utf8)) {
+            if t.contains(i, [0x21]), t.contains(i, Needles.n6) || t.contains(i, Needles.n7) {
                 let s = String(line)
                 if let m = Self.tagCommand.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let tr = Range(m.range(at: 1), in: s) {
                     let tag = String(s[tr])
@@ -57,7 +57,7 @@ struct PoolExtractor {
                     continue
                 }
             }
-            if let (tag, at) = pendingTag, i - at <= 6, line.containsBytes(Array(".sys".utf8)) || line.containsBytes(Array(".dll".utf8)) || line.containsBytes(Array(".exe".utf8)) {
+            if let (tag, at) = pendingTag, i - at <= 6, t.contains(i, Needles.n8) || t.contains(i, Needles.n9) || t.contains(i, Needles.n10) {
                 let s = String(line)
                 if let m = Self.tagHit.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let pr = Range(m.range(at: 2), in: s) {
                     let path = String(s[pr])
@@ -158,9 +158,9 @@ struct ModuleExtractor {
                 continue
             }
             // drivers named in prose
-            if line.containsBytes(Array(".sys".utf8)) || line.containsBytes(Array(".SYS".utf8)) {
+            if t.contains(i, Needles.n8) || t.contains(i, Needles.n11) {
                 let s = String(line)
-                let isBlame = Self.blameWords.contains { line.containsBytes($0) }
+                let isBlame = Self.blameWords.contains { t.contains(i, $0) }
                 for m in Self.sysName.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
                     guard let nr = Range(m.range(at: 1), in: s), let whole = Range(m.range, in: s) else { continue }
                     let name = String(s[nr])
@@ -195,31 +195,31 @@ struct EntityExtractor {
             let line = t.lines[i]
             let s = String(line)
             let range = NSRange(s.startIndex..., in: s)
-            if line.containsByte(0x4B) || line.containsByte(0x6B) {
+            if t.has(i, TextLines.Flag.digit), t.contains(i, [0x4B]) || t.contains(i, [0x6B]) {
                 for m in Self.kb.matches(in: s, range: range) {
                     if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.kb, "KB" + s[d], i, w, s) }
                 }
             }
             // error codes only in prose lines: register dumps, Arg lines and dt output hold many such values
-            let isWinDbgOutput = line.containsByte(0x60) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || line.containsBytes(Array("kd>".utf8)) || line.containsByte(0x3D) && line.containsBytes(Array("r".utf8)) && line.hasPrefix("r")
-            if !isWinDbgOutput, line.containsBytes(Array("0x".utf8)) {
+            let isWinDbgOutput = t.has(i, TextLines.Flag.backtick) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || t.contains(i, Needles.n12) || t.contains(i, [0x3D]) && t.contains(i, Needles.n13) && line.hasPrefix("r")
+            if t.has(i, TextLines.Flag.digit), !isWinDbgOutput, t.contains(i, Needles.n1) {
                 for m in Self.errorCode.matches(in: s, range: range) {
                     if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.errorCode, "0x" + s[d].uppercased(), i, w, s) }
                 }
             }
-            if Self.osWords.contains(where: { line.containsBytes($0) }) || line.containsBytes(Array("H2".utf8)) {
+            if t.has(i, TextLines.Flag.digit), Self.osWords.contains(where: { t.contains(i, $0) }) || t.contains(i, Needles.n14) {
                 for m in Self.featureUpdate.matches(in: s, range: range) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
-                for m in Self.build.matches(in: s, range: range) where !line.containsByte(0x60) {
+                for m in Self.build.matches(in: s, range: range) where !t.contains(i, [0x60]) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
                 for m in Self.kernelVersion.matches(in: s, range: range) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
             }
-            if line.containsBytes(Array("机型".utf8)) || line.containsBytes(Array("型号".utf8)) || line.containsBytes(Array("odel".utf8)) || line.containsBytes(Array("Pad".utf8))
-                || line.containsBytes(Array("Latitude".utf8)) || line.containsBytes(Array("Book".utf8)) || line.containsBytes(Array("Plex".utf8)) || line.containsBytes(Array("Surface".utf8)) || line.containsBytes(Array("Edge".utf8)) || line.containsBytes(Array("XPS".utf8)) {
+            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.n15) || t.contains(i, Needles.n16) || t.contains(i, Needles.n17) || t.contains(i, Needles.n18)
+                || t.contains(i, Needles.n19) || t.contains(i, Needles.n20) || t.contains(i, Needles.n21) || t.contains(i, Needles.n22) || t.contains(i, Needles.n23) || t.contains(i, Needles.n24) {
                 for m in Self.model.matches(in: s, range: range) {
                     for g in [1, 2] {
                         if let w = Range(m.range(at: g), in: s) { add(.machineModel, String(s[w]), i, w, s) }

@@ -76,7 +76,7 @@ struct RecommendationExtractor: @unchecked Sendable {
         while i < t.count {
             let line = t.lines[i]
             // cheap test: any cue byte sequence in the line
-            let maybe = cues.contains { c in c.ascii ? ByteText.containsFolded(line.utf8, c.bytes) : line.containsBytes(c.bytes) }
+            let maybe = cues.contains { c in c.ascii ? t.containsFolded(i, c.bytes) : t.contains(i, c.bytes) }
             guard maybe else { i += 1; continue }
             var consumedTo = i
             for sentence in Self.sentences(line) {

@@ -149,7 +149,7 @@ struct StackExtractor {
             }
             let inRun = headerOpen || !frames.isEmpty
             // cheap test: frame lines hold '!', "+0x", a back-tick, "(Inline", or follow a header
-            let candidate = inRun || line.containsByte(0x21) || line.containsByte(0x60) || line.containsBytes(Array("+0x".utf8))
+            let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.has(i, TextLines.Flag.plus) && t.contains(i, Needles.n25)
             if candidate, let (frame, shape) = StackExtractor.parseLine(line, inRun: inRun) {
                 if frames.isEmpty { start = i; if command.isEmpty || command == "list" { command = shape == "list" ? "list" : (command.isEmpty ? shape : command) } }
                 if command == "" { command = shape }

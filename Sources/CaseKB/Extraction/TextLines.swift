@@ -4,6 +4,10 @@ import Foundation
 /// offsets that spans carry. Extractors read lines, pick candidates with cheap byte tests, and parse only those.
 struct TextLines {
     let text: String
+    /// The text's UTF-8 bytes, for byte-level tests on lines.
+    let bytes: [UInt8]
+    /// Per line: bit flags of what it holds (see `Flag`), computed in one pass.
+    let flags: [UInt16]
     let lines: [Substring]
     /// Byte offset of each line's start.
     let offsets: [Int]
@@ -35,6 +39,91 @@ struct TextLines {
         offsets.append(off)
         self.lines = lines
         self.offsets = offsets
+        let bytes = Array(text.utf8)
+        self.bytes = bytes
+        var flags = [UInt16](repeating: 0, count: lines.count)
+        bytes.withUnsafeBufferPointer { b in
+            for k in 0..<lines.count {
+                var f: UInt16 = 0
+                let end = k + 1 < offsets.count ? offsets[k + 1] - 1 : b.count
+                var i = offsets[k]
+                while i < end {
+                    let c = b[i]
+                    if c >= 0x30 && c <= 0x39 { f |= Flag.digit }
+                    else if c >= 0x41 && c <= 0x5A { f |= Flag.upper }
+                    else if c == 0x21 { f |= Flag.bang }
+                    else if c == 0x60 { f |= Flag.backtick }
+                    else if c == 0x5F { f |= Flag.underscore }
+                    else if c == 0x3A { f |= Flag.colon }
+                    else if c == 0x2B { f |= Flag.plus }
+                    else if c >= 0x80 { f |= Flag.nonASCII }
+                    else if c == 0x2E { f |= Flag.dot }
+                    else if c == 0x28 { f |= Flag.paren }
+                    else if c >= 0x61 && c <= 0x7A { f |= Flag.lower }
+                    i += 1
+                }
+                flags[k] = f
+            }
+        }
+        self.flags = flags
+    }
+
+    enum Flag {
+        static let digit: UInt16 = 1, upper: UInt16 = 2, bang: UInt16 = 4, backtick: UInt16 = 8, underscore: UInt16 = 16
+        static let colon: UInt16 = 32, plus: UInt16 = 64, nonASCII: UInt16 = 128, dot: UInt16 = 256, paren: UInt16 = 512, lower: UInt16 = 1024
+    }
+
+    @inline(__always) func has(_ line: Int, _ flag: UInt16) -> Bool { flags[line] & flag != 0 }
+
+    /// Whether line `line` contains `needle` (memchr on the first byte, then memcmp).
+    func contains(_ line: Int, _ needle: [UInt8]) -> Bool {
+        let start = offsets[line]
+        let end = start + lines[line].utf8.count
+        return TextLines.search(bytes, start, end, needle, folded: false)
+    }
+
+    /// The same, ignoring ASCII case (`needle` lower-case).
+    func containsFolded(_ line: Int, _ needle: [UInt8]) -> Bool {
+        let start = offsets[line]
+        let end = start + lines[line].utf8.count
+        return TextLines.search(bytes, start, end, needle, folded: true)
+    }
+
+    static func search(_ bytes: [UInt8], _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {
+        let n = needle.count
+        guard n > 0, end - start >= n, let first = needle.first else { return n == 0 }
+        return bytes.withUnsafeBufferPointer { b -> Bool in
+            guard let base = b.baseAddress else { return false }
+            return needle.withUnsafeBufferPointer { nb -> Bool in
+                guard let nbase = nb.baseAddress else { return false }
+                if !folded || !((first >= 0x61 && first <= 0x7A)) {
+                    var i = start
+                    while i <= end - n {
+                        guard let p = memchr(base + i, Int32(first), end - n + 1 - i) else { return false }
+                        let at = UnsafeRawPointer(p) - UnsafeRawPointer(base)
+                        if folded {
+                            var k = 1
+                            while k < n { let c = base[at + k]; if ((c &- 0x41) < 26 ? c | 0x20 : c) != nbase[k] { break }; k += 1 }
+                            if k == n { return true }
+                        } else if memcmp(base + at + 1, nbase + 1, n - 1) == 0 { return true }
+                        i = at + 1
+                    }
+                    return false
+                }
+                // folded search for a lower-case letter: scan both cases of the first byte
+                var i = start
+                while i <= end - n {
+                    let c = base[i]
+                    if c | 0x20 == first {
+                        var k = 1
+                        while k < n { let d = base[i + k]; if ((d &- 0x41) < 26 ? d | 0x20 : d) != nbase[k] { break }; k += 1 }
+                        if k == n { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     var count: Int { lines.count }
@@ -115,4 +204,34 @@ enum Hex {
         guard n == 8 || n == 16 else { return false }
         return u.allSatisfy(isHexByte)
     }
+}
+
+/// Byte needles used by the extractors, built once.
+enum Needles {
+    static let n0: [UInt8] = Array("{".utf8)
+    static let n1: [UInt8] = Array("0x".utf8)
+    static let n2: [UInt8] = Array("size:".utf8)
+    static let n3: [UInt8] = Array("previous size:".utf8)
+    static let n4: [UInt8] = Array("Pooltag".utf8)
+    static let n5: [UInt8] = Array("Owning component".utf8)
+    static let n6: [UInt8] = Array("tag".utf8)
+    static let n7: [UInt8] = Array("poolfind".utf8)
+    static let n8: [UInt8] = Array(".sys".utf8)
+    static let n9: [UInt8] = Array(".dll".utf8)
+    static let n10: [UInt8] = Array(".exe".utf8)
+    static let n11: [UInt8] = Array(".SYS".utf8)
+    static let n12: [UInt8] = Array("kd>".utf8)
+    static let n13: [UInt8] = Array("r".utf8)
+    static let n14: [UInt8] = Array("H2".utf8)
+    static let n15: [UInt8] = Array("机型".utf8)
+    static let n16: [UInt8] = Array("型号".utf8)
+    static let n17: [UInt8] = Array("odel".utf8)
+    static let n18: [UInt8] = Array("Pad".utf8)
+    static let n19: [UInt8] = Array("Latitude".utf8)
+    static let n20: [UInt8] = Array("Book".utf8)
+    static let n21: [UInt8] = Array("Plex".utf8)
+    static let n22: [UInt8] = Array("Surface".utf8)
+    static let n23: [UInt8] = Array("Edge".utf8)
+    static let n24: [UInt8] = Array("XPS".utf8)
+    static let n25: [UInt8] = Array("+0x".utf8)
 }
