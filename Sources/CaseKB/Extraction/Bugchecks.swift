@@ -78,8 +78,16 @@ struct BugcheckExtractor {
         var i = 0
         while i < t.count {
             let line = t.lines[i]
-            let lineStr = String(line)
             if !(t.has(i, TextLines.Flag.digit) || t.has(i, TextLines.Flag.underscore)) { i += 1; continue }   // every form holds a digit or a NAME_WITH_UNDERSCORES
+            // byte-level triggers; most WinDbg lines have none and never become Strings
+            let lastByte = t.lineEnd(i) > t.offsets[i] ? t.bytes[t.lineEnd(i) - 1] : 0
+            let upperToks = t.has(i, TextLines.Flag.underscore) && t.has(i, TextLines.Flag.upper) ? Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) : []
+            let triggered = lastByte == 0x29 || line.hasPrefix("BUGCHECK_") || t.contains(i, [0x7B])
+                || t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
+                || upperToks.contains { table.codes[String(decoding: t.bytes[$0.0..<$0.1], as: UTF8.self)] != nil }
+                || (t.contains(i, Needles.zeroX) && Self.contextWords.contains(where: { t.contains(i, $0) }))
+            if !triggered && i > descriptionUntil { i += 1; continue }
+            let lineStr = String(line)
             // 1. !analyze title and its Arg lines
             if line.utf8.last == 0x29, let m = Self.title.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
                let nr = Range(m.range(at: 1), in: lineStr), let cr = Range(m.range(at: 2), in: lineStr),
@@ -144,7 +152,9 @@ struct BugcheckExtractor {
             }
             // 4. prose forms
             if !inDescription {
-                for m in Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
+                let proseCue = t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
+                for m in (proseCue ? Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) : []) {
+                    if false {}
                     guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                           let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
                     // "bugcheck 1" or "stop 3" in plain prose are numbers, not codes, unless written as hex
@@ -164,11 +174,15 @@ struct BugcheckExtractor {
                     }
                 }
                 // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
-                if t.has(i, TextLines.Flag.underscore), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
-                    for m in Self.nameToken.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
-                        guard let nr = Range(m.range(at: 1), in: lineStr), let code = table.codes[String(lineStr[nr])] else { continue }
-                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: nr.lowerBound) ? .mention : .crash,
-                                                writtenAs: String(lineStr[nr]), source: t.span(line: i, range: nr, of: lineStr)))
+                if t.has(i, TextLines.Flag.underscore), t.has(i, TextLines.Flag.upper), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
+                    for (a, b) in Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) {
+                        let name = String(decoding: t.bytes[a..<b], as: UTF8.self)
+                        guard let code = table.codes[name] else { continue }
+                        let la = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: a - t.offsets[i])
+                        let lb = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: b - t.offsets[i])
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: la) ? .mention : .crash,
+                                                writtenAs: name, source: t.span(bytes: a, b)))
+                        _ = lb
                     }
                 }
             } else if t.contains(i, Needles.n1) || t.contains(i, [0x5F]) {
@@ -177,6 +191,27 @@ struct BugcheckExtractor {
             i += 1
         }
         return Self.mergeWithinMessage(out)
+    }
+
+    /// Runs of [A-Z0-9_] holding an underscore, at least 6 bytes, not inside a longer identifier.
+    static func upperTokens(_ bytes: [UInt8], _ a: Int, _ b: Int) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        var k = a
+        @inline(__always) func word(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F }
+        while k < b {
+            let c = bytes[k]
+            if (c &- 0x41) < 26, k == a || !word(bytes[k - 1]) {
+                var e = k
+                var underscore = false
+                var lower = false
+                while e < b, word(bytes[e]) { if bytes[e] == 0x5F { underscore = true } else if (bytes[e] &- 0x61) < 26 { lower = true }; e += 1 }
+                if underscore, !lower, e - k >= 6 { out.append((k, e)) }
+                k = e
+                continue
+            }
+            k += 1
+        }
+        return out
     }
 
     func isNegated(_ line: String, before idx: String.Index) -> Bool {

@@ -6,6 +6,8 @@ struct RecommendationExtractor: @unchecked Sendable {
     struct Cue { var text: String; var bytes: [UInt8]; var ascii: Bool }
     let cues: [Cue]
     let actions: [(String, NSRegularExpression)]
+    /// Per action: literals one of which its pattern needs (lower-case), derived from the pattern; nil = always run.
+    let gates: [[[UInt8]]?]
 
     static let shared: RecommendationExtractor = {
         do { return try RecommendationExtractor() } catch { fatalError("casekb resources are broken: \(error)") }
@@ -29,23 +31,71 @@ struct RecommendationExtractor: @unchecked Sendable {
             do { return (parts[0], try NSRegularExpression(pattern: parts[1], options: [.caseInsensitive])) }
             catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
         }
+        gates = actions.map { RecommendationExtractor.leadingLiterals($0.1.pattern)?.map { Array($0.lowercased().utf8) } }
+    }
+
+    /// The literal prefixes a pattern must start with: `(uninstall|remov)\w*…` → ["uninstall", "remov"],
+    /// `卸载\s*…` → ["卸载"]. Nil when the pattern does not start with plain literals.
+    static func leadingLiterals(_ pattern: String) -> [String]? {
+        let meta: Set<Character> = ["\\", "[", "]", "(", ")", "{", "}", "*", "+", "?", "|", ".", "^", "$"]
+        func literalPrefix(_ s: Substring) -> String {
+            var out = ""
+            var i = s.startIndex
+            while i < s.endIndex {
+                let c = s[i]
+                if c == "\\" {
+                    let n = s.index(after: i)
+                    guard n < s.endIndex else { break }
+                    if s[n] == "." { out.append("."); i = s.index(after: n); continue }
+                    break
+                }
+                if meta.contains(c) { if (c == "?" || c == "*" || c == "{") && !out.isEmpty { out.removeLast() }; break }
+                out.append(c)
+                i = s.index(after: i)
+            }
+            return out
+        }
+        if pattern.hasPrefix("(") {
+            // the first group, split on top-level '|'
+            var depth = 0
+            var parts: [Substring] = []
+            var start = pattern.index(after: pattern.startIndex)
+            var i = start
+            var escaped = false
+            while i < pattern.endIndex {
+                let c = pattern[i]
+                if escaped { escaped = false }
+                else if c == "\\" { escaped = true }
+                else if c == "(" { depth += 1 }
+                else if c == ")" { if depth == 0 { parts.append(pattern[start..<i]); break }; depth -= 1 }
+                else if c == "|" && depth == 0 { parts.append(pattern[start..<i]); start = pattern.index(after: i) }
+                i = pattern.index(after: i)
+            }
+            let lits = parts.map { literalPrefix($0) }
+            return lits.contains(where: { $0.count < 2 }) ? nil : lits
+        }
+        let lit = literalPrefix(pattern[...])
+        return lit.count >= 2 ? [lit] : nil
     }
 
     /// Sentences of a line as ranges.
+    static let sentenceEndScalars: Set<Unicode.Scalar> = ["。", "！", "？", "；", "!", "?", ";"]
+
     static func sentences(_ line: Substring) -> [Range<String.Index>] {
         var out: [Range<String.Index>] = []
-        var start = line.startIndex
-        var i = line.startIndex
-        while i < line.endIndex {
-            let c = line[i]
-            let next = line.index(after: i)
-            if sentenceEnds.contains(c) || (c == "." && next < line.endIndex && line[next] == " ") {
+        let u = line.unicodeScalars
+        var start = u.startIndex
+        var i = u.startIndex
+        while i < u.endIndex {
+            let c = u[i]
+            let next = u.index(after: i)
+            if sentenceEndScalars.contains(c) || (c == "." && next < u.endIndex && u[next] == " ") {
                 out.append(start..<next)
                 start = next
             }
             i = next
         }
-        if start < line.endIndex { out.append(start..<line.endIndex) }
+        if start < u.endIndex { out.append(start..<u.endIndex) }
         return out
     }
 
@@ -76,7 +126,9 @@ struct RecommendationExtractor: @unchecked Sendable {
         while i < t.count {
             let line = t.lines[i]
             // cheap test: any cue byte sequence in the line
-            let maybe = cues.contains { c in c.ascii ? t.containsFolded(i, c.bytes) : t.contains(i, c.bytes) }
+            let hasLetters = t.has(i, TextLines.Flag.lower) || t.has(i, TextLines.Flag.upper)
+            let hasCJK = t.has(i, TextLines.Flag.nonASCII)
+            let maybe = cues.contains { c in c.ascii ? (hasLetters && t.containsFolded(i, c.bytes)) : (hasCJK && t.contains(i, c.bytes)) }
             guard maybe else { i += 1; continue }
             var consumedTo = i
             for sentence in Self.sentences(line) {
@@ -127,7 +179,9 @@ struct RecommendationExtractor: @unchecked Sendable {
         var taken: [NSRange] = []
         var out: [RecommendationFact] = []
         let ns = NSRange(text.startIndex..., in: text)
-        for (action, re) in actions {
+        let folded = Substring(text).utf8
+        for (k, (action, re)) in actions.enumerated() {
+            if let gate = gates[k], !gate.contains(where: { ByteText.containsFolded(folded, $0) }) { continue }
             for m in re.matches(in: text, range: ns) {
                 if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
                 taken.append(m.range)

@@ -208,6 +208,12 @@ enum Hex {
 
 /// Byte needles used by the extractors, built once.
 enum Needles {
+    static let zeroX: [UInt8] = Array("0x".utf8)
+    static let bug: [UInt8] = Array("bug".utf8)
+    static let stop: [UInt8] = Array("stop".utf8)
+    static let daima: [UInt8] = Array("代码".utf8)
+    static let daimaT: [UInt8] = Array("代碼".utf8)
+    static let fatal: [UInt8] = Array("Fatal".utf8)
     static let n0: [UInt8] = Array("{".utf8)
     static let n1: [UInt8] = Array("0x".utf8)
     static let n2: [UInt8] = Array("size:".utf8)

@@ -27,12 +27,26 @@ enum ByteText {
         contains(Substring(haystack).utf8, needle)
     }
 
-    /// The substring without leading and trailing ASCII spaces, tabs, CR, NBSP and ideographic spaces.
+    /// The substring without leading and trailing ASCII spaces, tabs, CR, NBSP and ideographic spaces (byte-level).
     static func trim(_ s: Substring) -> Substring {
-        var a = s.startIndex, b = s.endIndex
-        while a < b, let c = s[a...].first, c == " " || c == "\t" || c == "\r" || c == "\u{00A0}" || c == "\u{3000}" { a = s.index(after: a) }
-        while b > a { let c = s[s.index(before: b)]; if c == " " || c == "\t" || c == "\r" || c == "\u{00A0}" || c == "\u{3000}" { b = s.index(before: b) } else { break } }
-        return s[a..<b]
+        let u = s.utf8
+        var a = u.startIndex, b = u.endIndex
+        while a < b {
+            let c = u[a]
+            if c == 0x20 || c == 0x09 || c == 0x0D { a = u.index(after: a); continue }
+            if c == 0xC2, u.index(after: a) < b, u[u.index(after: a)] == 0xA0 { a = u.index(a, offsetBy: 2); continue }
+            if c == 0xE3, u.distance(from: a, to: b) >= 3, u[u.index(a, offsetBy: 1)] == 0x80, u[u.index(a, offsetBy: 2)] == 0x80 { a = u.index(a, offsetBy: 3); continue }
+            break
+        }
+        while b > a {
+            let p = u.index(before: b)
+            let c = u[p]
+            if c == 0x20 || c == 0x09 || c == 0x0D { b = p; continue }
+            if c == 0xA0, p > a, u[u.index(before: p)] == 0xC2 { b = u.index(before: p); continue }
+            if c == 0x80, u.distance(from: a, to: b) >= 3, u[u.index(b, offsetBy: -2)] == 0x80, u[u.index(b, offsetBy: -3)] == 0xE3 { b = u.index(b, offsetBy: -3); continue }
+            break
+        }
+        return Substring(u[a..<b])
     }
 
     static func trim(_ s: String) -> Substring { trim(Substring(s)) }
