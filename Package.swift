@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libxml2's HTML parser, imported through a shim that hides its ICU headers (see Sources/CLibXML2/shim.h).
@@ -17,8 +18,8 @@ let package = Package(
         // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
         .target(
             name: "CaseKB",
-            dependencies: ["CLibXML2"],
-            resources: [.copy("Resources")]
+            dependencies: ["CLibXML2", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Resources"), .copy("Schema")]
         ),
         // Thin command-line front end.
         .executableTarget(

@@ -84,97 +84,120 @@ public struct CaseNumberFinder: @unchecked Sendable {
     }
 }
 
+/// The keys that thread a message into a case, shared by in-memory grouping and the knowledge base's incremental ingest.
+public struct ThreadKeys: Sendable {
+    /// Case numbers (subject first, else new text), in pattern priority.
+    public var caseIDs: [String]
+    /// Keys the message joins a case by (`case:`, `mid:`, `conv:`, `subj:`, `subjroot:`).
+    public var linking: [String]
+    /// Keys the message holds without following them (`subjroot:` of a thread root).
+    public var owned: [String]
+
+    public init(_ m: Message) {
+        let finder = CaseNumberFinder.shared
+        let normalizer = SubjectNormalizer.shared
+        var ids = finder.find(in: m.subject)
+        if ids.isEmpty { ids = finder.find(in: m.newText) }
+        caseIDs = ids
+        var linking = ids.map { "case:" + $0 }
+        var owned: [String] = []
+        if let id = m.messageID { linking.append("mid:" + id) }
+        if let p = m.inReplyTo { linking.append("mid:" + p) }
+        for r in m.references { linking.append("mid:" + r) }
+        if let c = m.conversationID { linking.append("conv:" + c) }
+        if let f = m.forwardedIn { linking.append("mid:" + f) }
+        // subject fallback (JWZ step 4, cautiously): a reply with no Message-ID links joins the earliest root with
+        // its subject; two roots with the same subject never merge; mail with no Message-ID at all groups by subject
+        if ids.isEmpty, m.inReplyTo == nil, m.references.isEmpty {
+            let ns = normalizer.normalize(m.subject).lowercased()
+            if !ns.isEmpty {
+                let reply = normalizer.isReply(m.subject)
+                if !reply && m.messageID != nil { owned.append("subjroot:" + ns) }
+                if reply || m.messageID == nil {
+                    linking.append("subjroot:" + ns)
+                    linking.append("subj:" + ns)
+                }
+                if !reply && m.messageID == nil { owned.append("subjroot:" + ns) }
+            }
+        }
+        self.linking = linking
+        self.owned = owned
+    }
+
+    /// The key that spots the same message delivered twice: its Message-ID, else sender + time + text.
+    public static func dedupKey(_ m: Message) -> String {
+        if let id = m.messageID { return "mid:" + id }
+        let who = m.from.address ?? m.from.name ?? ""
+        let when = m.sent.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? ""
+        var h = SHA256()
+        h.update(Array(m.body.utf8))
+        return "txt:" + who + "|" + when + "|" + h.finalizeHex().prefix(32)
+    }
+}
+
 /// Groups messages into cases: by case number, then by Message-ID links (JWZ-style, with missing parents) and
 /// Outlook conversation ids, then by normalized subject for replies. Duplicate deliveries become one message.
 public enum CaseGrouper {
     public static func group(_ input: [Message]) -> [CaseThread] {
         // 1. drop duplicates: same Message-ID, or same sender + time + text
-        var seenIDs = Set<String>()
-        var seenTriples = Set<String>()
+        var seen = Set<String>()
         var messages: [Message] = []
-        for m in input {
-            if let id = m.messageID {
-                if seenIDs.contains(id) { continue }
-                seenIDs.insert(id)
-            }
-            let triple = "\(m.from.address ?? m.from.name ?? "")|\(m.sent.map { String($0.timeIntervalSince1970) } ?? "")|\(m.newText.hashValue)|\(m.body.count)"
-            if m.sent != nil || m.messageID == nil {
-                if seenTriples.contains(triple) { continue }
-                seenTriples.insert(triple)
-            }
-            messages.append(m)
-        }
+        for m in input where seen.insert(ThreadKeys.dedupKey(m)).inserted { messages.append(m) }
         // 2. union-find over messages and the keys they carry
         var parent = Array(0..<messages.count)
         func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
         func union(_ a: Int, _ b: Int) { let ra = find(a), rb = find(b); if ra != rb { parent[max(ra, rb)] = min(ra, rb) } }
+        let keys = messages.map(ThreadKeys.init)
+        // a subjroot: key belongs to the earliest root holding it
+        var rootOf: [String: Int] = [:]
+        let order = messages.indices.sorted { (messages[$0].sent ?? .distantFuture) < (messages[$1].sent ?? .distantFuture) }
+        for i in order { for k in keys[i].owned where rootOf[k] == nil { rootOf[k] = i } }
         var owner: [String: Int] = [:]
-        func link(_ i: Int, _ key: String) { if let o = owner[key] { union(i, o) } else { owner[key] = i } }
-        let finder = CaseNumberFinder.shared
-        let normalizer = SubjectNormalizer.shared
-        var caseIDs: [[String]] = []
-        for (i, m) in messages.enumerated() {
-            var ids = finder.find(in: m.subject)
-            if ids.isEmpty { ids = finder.find(in: m.newText) }
-            caseIDs.append(ids)
-            for id in ids { link(i, "case:" + id) }
-            if let id = m.messageID { link(i, "mid:" + id) }
-            if let p = m.inReplyTo { link(i, "mid:" + p) }
-            for r in m.references { link(i, "mid:" + r) }
-            if let c = m.conversationID { link(i, "conv:" + c) }
-            if let f = m.forwardedIn { link(i, "mid:" + f) }
-        }
-        // subject fallback (JWZ step 4, cautiously): a reply with no Message-ID links joins the earliest root with its
-        // subject; two roots with the same subject never merge. Mail with no Message-ID at all groups by subject.
-        var subjectRoot: [String: Int] = [:]
-        for (i, m) in messages.enumerated() where caseIDs[i].isEmpty && m.inReplyTo == nil && m.references.isEmpty && !normalizer.isReply(m.subject) {
-            let ns = normalizer.normalize(m.subject).lowercased()
-            if !ns.isEmpty, subjectRoot[ns] == nil { subjectRoot[ns] = i }
-        }
-        for (i, m) in messages.enumerated() where caseIDs[i].isEmpty && m.inReplyTo == nil && m.references.isEmpty {
-            let ns = normalizer.normalize(m.subject).lowercased()
-            guard !ns.isEmpty else { continue }
-            if normalizer.isReply(m.subject) || m.messageID == nil {
-                if let root = subjectRoot[ns], root != i { union(i, root) } else { link(i, "subj:" + ns) }
+        for i in messages.indices {
+            for k in keys[i].linking {
+                if k.hasPrefix("subjroot:") { if let r = rootOf[k], r != i { union(i, r) }; continue }
+                if let o = owner[k] { union(i, o) } else { owner[k] = i }
             }
         }
         // 3. collect groups
         var groups: [Int: [Int]] = [:]
         for i in messages.indices { groups[find(i), default: []].append(i) }
-        var cases: [CaseThread] = []
-        for (_, members) in groups {
-            let sorted = members.sorted { a, b in
-                let ma = messages[a], mb = messages[b]
-                switch (ma.sent, mb.sent) {
-                case let (x?, y?) where x != y: return x < y
-                case (nil, _?): return false
-                case (_?, nil): return true
-                default:
-                    if ma.source.file != mb.source.file { return ma.source.file < mb.source.file }
-                    return ma.source.index < mb.source.index
-                }
-            }
-            var ids: [String] = []
-            // order ids by pattern priority across the thread
-            let allIDs = sorted.flatMap { caseIDs[$0] }
-            for p in finder.patterns {
-                for id in allIDs where !ids.contains(id) && p.matches(id) { ids.append(id) }
-            }
-            let first = messages[sorted[0]]
-            let key: String
-            if let id = ids.first { key = id }
-            else if let root = sorted.lazy.compactMap({ messages[$0].references.first }).first ?? sorted.lazy.compactMap({ messages[$0].messageID }).first {
-                key = root
-            } else {
-                key = "SUBJ-" + stableHash(normalizer.normalize(first.subject).lowercased() + "|" + first.source.file)
-            }
-            cases.append(CaseThread(key: key, caseIDs: ids, subject: first.subject,
-                                    normalizedSubject: normalizer.normalize(first.subject, dropCaseIDs: ids),
-                                    messages: sorted.map { messages[$0] }))
-        }
-        return cases.sorted { a, b in
+        return groups.values.map { members in
+            makeCase(members.map { messages[$0] }, caseIDs: members.flatMap { keys[$0].caseIDs })
+        }.sorted { a, b in
             (a.messages.first?.sent ?? .distantFuture, a.key) < (b.messages.first?.sent ?? .distantFuture, b.key)
         }
+    }
+
+    /// Messages in time order (then source order), with the case key: the first case number by pattern priority,
+    /// else the thread's root Message-ID, else a hash of the subject.
+    public static func makeCase(_ members: [Message], caseIDs allIDs: [String]) -> CaseThread {
+        let finder = CaseNumberFinder.shared
+        let normalizer = SubjectNormalizer.shared
+        let sorted = members.sorted { ma, mb in
+            switch (ma.sent, mb.sent) {
+            case let (x?, y?) where x != y: return x < y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default:
+                if ma.source.file != mb.source.file { return ma.source.file < mb.source.file }
+                return ma.source.index < mb.source.index
+            }
+        }
+        var ids: [String] = []
+        for p in finder.patterns {
+            for id in allIDs where !ids.contains(id) && p.matches(id) { ids.append(id) }
+        }
+        let first = sorted[0]
+        let key: String
+        if let id = ids.first { key = id }
+        else if let root = sorted.lazy.compactMap({ $0.references.first }).first ?? sorted.lazy.compactMap({ $0.messageID }).first {
+            key = root
+        } else {
+            key = "SUBJ-" + stableHash(normalizer.normalize(first.subject).lowercased() + "|" + first.source.file)
+        }
+        return CaseThread(key: key, caseIDs: ids, subject: first.subject,
+                          normalizedSubject: normalizer.normalize(first.subject, dropCaseIDs: ids), messages: sorted)
     }
 
     /// FNV-1a, printed as 8 hex digits: stable across runs (Swift's hashValue is seeded per process).
