@@ -130,3 +130,17 @@ public struct MessageFacts: Sendable, Codable, Hashable {
         recommendations += o.recommendations; entities += o.entities; blamedInProse += o.blamedInProse
     }
 }
+
+extension MessageFacts {
+    /// The same facts with every span pointing at message `n` (positions change as a case grows).
+    public func renumbered(_ n: Int) -> MessageFacts {
+        var f = self
+        for k in f.bugchecks.indices { f.bugchecks[k].source.message = n }
+        for k in f.stacks.indices { f.stacks[k].source.message = n }
+        for k in f.poolTags.indices { f.poolTags[k].source.message = n }
+        for k in f.modules.indices { f.modules[k].source.message = n }
+        for k in f.recommendations.indices { f.recommendations[k].source.message = n }
+        for k in f.entities.indices { f.entities[k].source.message = n }
+        return f
+    }
+}

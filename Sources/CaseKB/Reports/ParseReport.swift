@@ -53,6 +53,12 @@ public struct ParseReport: Encodable, Sendable {
     }
 
     public struct CaseJSON: Encodable, Sendable {
+        /// The contract shape of a case and its facts.
+        public init(_ c: CaseThread, knowledge: CaseKnowledge) { self = ParseReport.caseJSON(c, knowledge: knowledge) }
+        init(case: String, caseIDs: [String], subject: String, normalizedSubject: String, participants: [String], firstSent: String?, lastSent: String?, messages: [MessageJSON], knowledge: CaseKnowledge) {
+            self.case = `case`; self.caseIDs = caseIDs; self.subject = subject; self.normalizedSubject = normalizedSubject; self.participants = participants
+            self.firstSent = firstSent; self.lastSent = lastSent; self.messages = messages; self.knowledge = knowledge
+        }
         public var `case`: String
         public var caseIDs: [String]
         public var subject: String
@@ -90,7 +96,14 @@ public struct ParseReport: Encodable, Sendable {
     public var warnings: [String]
 
     public init(cases: [CaseThread], files: [FileReadResult], extraDiagnostics: [Diagnostic] = []) {
-        self.cases = cases.map { c -> CaseJSON in
+        self.cases = cases.map { c -> CaseJSON in CaseJSON(c, knowledge: CaseKnowledge.build(c)) }
+        self.files = files.map { FileJSON(path: $0.path, format: $0.format?.rawValue, messages: $0.messages.count, failed: $0.failed) }
+        let all = extraDiagnostics + files.flatMap(\.diagnostics)
+        errors = all.filter { $0.severity == .error }.map(\.description)
+        warnings = all.filter { $0.severity == .warning }.map(\.description)
+    }
+
+    static func caseJSON(_ c: CaseThread, knowledge: CaseKnowledge) -> CaseJSON {
             CaseJSON(case: c.key, caseIDs: c.caseIDs, subject: c.subject, normalizedSubject: c.normalizedSubject,
                      participants: c.participants,
                      firstSent: c.messages.compactMap(\.sent).min().map(MailDate.iso),
@@ -102,12 +115,7 @@ public struct ParseReport: Encodable, Sendable {
                                      attachments: m.attachments.map { AttachmentJSON(filename: $0.filename, contentType: $0.contentType, size: $0.size, hasText: $0.text != nil) },
                                      source: SourceJSON(file: m.source.file, format: m.source.format.rawValue, index: m.source.index, byteOffset: m.source.byteOffset))
                      },
-                     knowledge: CaseKnowledge.build(c))
-        }
-        self.files = files.map { FileJSON(path: $0.path, format: $0.format?.rawValue, messages: $0.messages.count, failed: $0.failed) }
-        let all = extraDiagnostics + files.flatMap(\.diagnostics)
-        errors = all.filter { $0.severity == .error }.map(\.description)
-        warnings = all.filter { $0.severity == .warning }.map(\.description)
+                     knowledge: knowledge)
     }
 
     public func json() throws -> String {

@@ -43,6 +43,7 @@ CREATE TABLE messages (
     dedup_key         TEXT NOT NULL UNIQUE,
     message_id        TEXT,
     in_reply_to       TEXT,
+    refs              TEXT NOT NULL DEFAULT '[]',  -- JSON array of References ids
     position          INTEGER NOT NULL DEFAULT 0,   -- 1-based index in the case, by time
     from_name         TEXT,
     from_address      TEXT,

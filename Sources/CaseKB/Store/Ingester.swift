@@ -1,0 +1,374 @@
+import Foundation
+import GRDB
+
+/// What one `ingest` run did.
+public struct IngestSummary: Codable, Sendable {
+    public var files = 0
+    public var skipped = 0
+    public var failed = 0
+    public var replaced = 0
+    public var messages = 0
+    public var duplicates = 0
+    public var casesNew = 0
+    public var casesUpdated = 0
+    public var errors: [String] = []
+    public var warnings: [String] = []
+    public var seconds = 0.0
+    public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case files, skipped, failed, replaced, messages, duplicates, errors, warnings, seconds
+        case casesNew = "cases_new", casesUpdated = "cases_updated", messagesPerSecond = "messages_per_second"
+    }
+    public init() {}
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        files = try c.decode(Int.self, forKey: .files); skipped = try c.decode(Int.self, forKey: .skipped)
+        failed = try c.decode(Int.self, forKey: .failed); replaced = try c.decode(Int.self, forKey: .replaced)
+        messages = try c.decode(Int.self, forKey: .messages); duplicates = try c.decode(Int.self, forKey: .duplicates)
+        casesNew = try c.decode(Int.self, forKey: .casesNew); casesUpdated = try c.decode(Int.self, forKey: .casesUpdated)
+        errors = try c.decode([String].self, forKey: .errors); warnings = try c.decode([String].self, forKey: .warnings)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(files, forKey: .files); try c.encode(skipped, forKey: .skipped); try c.encode(failed, forKey: .failed)
+        try c.encode(replaced, forKey: .replaced); try c.encode(messages, forKey: .messages); try c.encode(duplicates, forKey: .duplicates)
+        try c.encode(casesNew, forKey: .casesNew); try c.encode(casesUpdated, forKey: .casesUpdated); try c.encode(errors, forKey: .errors)
+        try c.encode(warnings, forKey: .warnings); try c.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
+        try c.encode(messagesPerSecond.rounded(), forKey: .messagesPerSecond)
+    }
+}
+
+/// Progress of a running ingest, reported about twice a second.
+public struct IngestProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var messages: Int
+    public var errors: Int
+    public var seconds: Double
+}
+
+/// Ingest: read files (in parallel with the writer), skip unchanged ones, replace changed ones, thread new mail into
+/// cases, store messages, facts and the full-text index. Every batch is one transaction, so a killed ingest leaves the
+/// database as it was after the last committed batch, and rerunning the command finishes the job.
+public final class Ingester: @unchecked Sendable {
+    let kb: KnowledgeBase
+    public var redact = true
+    /// Files per transaction (and per parse chunk).
+    public var batchFiles = 200
+    public var progress: (@Sendable (IngestProgress) -> Void)?
+
+    public init(_ kb: KnowledgeBase) { self.kb = kb }
+
+    /// A file read, hashed, parsed, redacted and extracted, ready to write.
+    struct Prepared: Sendable {
+        var path: String
+        var size: Int
+        var sha: String
+        var unchanged: Bool
+        var result: FileReadResult
+        var facts: [String]
+        var fts: [(String, String, String)]
+    }
+
+    func prepare(_ path: String, known: [String: (String, Int)]) -> Prepared {
+        let hashed = (try? SHA256.file(path)) ?? (hex: "", size: 0)
+        if let k = known[path], k.0 == hashed.hex, k.1 == hashed.size, !hashed.hex.isEmpty {
+            return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: true,
+                            result: FileReadResult(path: path, format: nil, size: hashed.size, messages: [], diagnostics: []), facts: [], fts: [])
+        }
+        var result = MailReader.read(path: path)
+        if redact { result.messages = result.messages.map(Redactor.shared.redact) }
+        let extractor = MessageExtractor()
+        var facts: [String] = []
+        var fts: [(String, String, String)] = []
+        for m in result.messages {
+            facts.append(KnowledgeBase.json(extractor.extract(m, index: 1)))
+            fts.append(Ingester.ftsForms(subject: m.subject, newText: m.newText, attachments: m.attachments.compactMap(\.text)))
+        }
+        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, facts: facts, fts: fts)
+    }
+
+    static func ftsForms(subject: String, newText: String, attachments: [String]) -> (String, String, String) {
+        (SearchText.indexForm(subject), SearchText.indexForm(newText), SearchText.indexForm(attachments.joined(separator: "\n")))
+    }
+
+    final class Box<T>: @unchecked Sendable { var value: T; init(_ v: T) { value = v } }
+
+    /// Parse `chunk` on the global queue (two workers) while the caller writes the previous chunk.
+    func prepareAsync(_ chunk: [String], known: [String: (String, Int)]) -> (DispatchGroup, Box<[Prepared?]>) {
+        let group = DispatchGroup()
+        let box = Box<[Prepared?]>(Array(repeating: nil, count: chunk.count))
+        let lock = NSLock()
+        group.enter()
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: 2) { worker in
+                var k = worker
+                while k < chunk.count {
+                    let p = self.prepare(chunk[k], known: known)
+                    lock.lock(); box.value[k] = p; lock.unlock()
+                    k += 2
+                }
+            }
+            group.leave()
+        }
+        return (group, box)
+    }
+
+    public func run(paths: [String]) throws -> IngestSummary {
+        let start = Date()
+        var summary = IngestSummary()
+        let (expanded, diags) = MailReader.expand(paths)
+        var seen = Set<String>()
+        let files = expanded.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
+        for d in diags { summary.errors.append(d.description); summary.failed += 1 }
+        summary.files = files.count
+        let known: [String: (String, Int)] = try kb.pool.read { db in
+            var map: [String: (String, Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
+            return map
+        }
+        let chunks = stride(from: 0, to: files.count, by: batchFiles).map { Array(files[$0..<min($0 + batchFiles, files.count)]) }
+        var done = 0
+        var lastReport = Date.distantPast
+        var pending = chunks.first.map { prepareAsync($0, known: known) }
+        for (ci, _) in chunks.enumerated() {
+            guard let (group, box) = pending else { break }
+            group.wait()
+            pending = ci + 1 < chunks.count ? prepareAsync(chunks[ci + 1], known: known) : nil
+            let prepared = box.value.compactMap { $0 }
+            try kb.pool.write { db in
+                var affected = Set<Int64>()
+                var created = Set<Int64>()
+                for p in prepared {
+                    try self.write(p, db: db, summary: &summary, affected: &affected, created: &created)
+                }
+                for id in affected.sorted() { try self.rebuildCase(id, db: db) }
+                summary.casesNew += created.count
+                summary.casesUpdated += affected.subtracting(created).count
+            }
+            done += prepared.count
+            if let progress, Date().timeIntervalSince(lastReport) > 0.5 || done == files.count {
+                lastReport = Date()
+                progress(IngestProgress(filesDone: done, filesTotal: files.count, messages: summary.messages, errors: summary.failed, seconds: Date().timeIntervalSince(start)))
+            }
+        }
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    func write(_ p: Prepared, db: Database, summary: inout IngestSummary, affected: inout Set<Int64>, created: inout Set<Int64>) throws {
+        if p.unchanged { summary.skipped += 1; return }
+        for d in p.result.diagnostics {
+            if d.severity == .error { summary.errors.append(d.description) } else { summary.warnings.append(d.description) }
+        }
+        if p.result.failed { summary.failed += 1; return }
+        if p.result.diagnostics.contains(where: { $0.severity == .error }) { summary.failed += 1 }
+        // a changed file replaces what it contributed
+        if let oldID = try Int64.fetchOne(db, sql: "SELECT id FROM source_files WHERE path = ?", arguments: [p.path]) {
+            try removeFile(oldID, db: db, affected: &affected)
+            summary.replaced += 1
+        }
+        let error = p.result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
+        try db.execute(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)",
+                       arguments: [p.path, p.size, p.sha, p.result.format?.rawValue, p.result.messages.count, error.isEmpty ? nil : error, MailDate.iso(Date())])
+        let fileID = db.lastInsertedRowID
+        let order = p.result.messages.indices.sorted { (p.result.messages[$0].sent ?? .distantFuture) < (p.result.messages[$1].sent ?? .distantFuture) }
+        for k in order {
+            let m = p.result.messages[k]
+            let dedup = ThreadKeys.dedupKey(m)
+            if try Int64.fetchOne(db, sql: "SELECT id FROM messages WHERE dedup_key = ?", arguments: [dedup]) != nil {
+                summary.duplicates += 1
+                continue
+            }
+            let keys = ThreadKeys(m)
+            var cases = Set<Int64>()
+            for key in keys.linking {
+                if key.hasPrefix("subjroot:") {
+                    if let c = try Int64.fetchOne(db, sql: """
+                        SELECT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
+                        WHERE k.key = ? AND k.linking = 0 ORDER BY m.sent LIMIT 1
+                        """, arguments: [key]) { cases.insert(c) }
+                } else {
+                    for c in try Int64.fetchAll(db, sql: """
+                        SELECT DISTINCT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
+                        WHERE k.key = ? AND k.linking = 1
+                        """, arguments: [key]) { cases.insert(c) }
+                }
+            }
+            let caseID: Int64
+            if let keep = cases.min() {
+                caseID = keep
+                for other in cases where other != keep {
+                    try db.execute(sql: "UPDATE messages SET case_id = ? WHERE case_id = ?", arguments: [keep, other])
+                    try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [other])
+                    affected.remove(other)
+                    if created.remove(other) != nil { created.insert(keep) }
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)",
+                               arguments: ["pending:" + UUID().uuidString, m.subject, MailDate.iso(Date())])
+                caseID = db.lastInsertedRowID
+                created.insert(caseID)
+            }
+            affected.insert(caseID)
+            try db.cachedStatement(sql: """
+                INSERT INTO messages(case_id, source_file_id, source_index, byte_offset, dedup_key, message_id, in_reply_to, refs,
+                    from_name, from_address, sent, subject, body, new_text, quoted_text, signature, is_forwarded_copy, facts)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """).execute(arguments: [caseID, fileID, m.source.index, m.source.byteOffset, dedup, m.messageID, m.inReplyTo,
+                                         KnowledgeBase.json(m.references), m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
+                                         m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy, p.facts[k]])
+            let messageRow = db.lastInsertedRowID
+            for a in m.attachments {
+                try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)")
+                    .execute(arguments: [messageRow, a.filename, a.contentType, a.size, a.text])
+            }
+            for key in keys.linking where !key.hasPrefix("subjroot:") {
+                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 1)").execute(arguments: [messageRow, key])
+            }
+            for key in keys.owned {
+                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 0)").execute(arguments: [messageRow, key])
+            }
+            let f = p.fts[k]
+            try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)")
+                .execute(arguments: [messageRow, f.0, f.1, f.2])
+            summary.messages += 1
+        }
+    }
+
+    /// Remove a file's messages (and their index entries); their cases are rebuilt, or deleted when empty.
+    func removeFile(_ fileID: Int64, db: Database, affected: inout Set<Int64>) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, case_id, subject, new_text FROM messages WHERE source_file_id = ?", arguments: [fileID])
+        for r in rows {
+            let id: Int64 = r["id"]
+            let texts = try String.fetchAll(db, sql: "SELECT text FROM attachments WHERE message_id = ? AND text IS NOT NULL ORDER BY id", arguments: [id])
+            let f = Ingester.ftsForms(subject: r["subject"], newText: r["new_text"], attachments: texts)
+            try db.execute(sql: "INSERT INTO message_fts(message_fts, rowid, subject, body, attachments) VALUES ('delete', ?, ?, ?, ?)", arguments: [id, f.0, f.1, f.2])
+            try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
+            affected.insert(r["case_id"])
+        }
+        try db.execute(sql: "DELETE FROM source_files WHERE id = ?", arguments: [fileID])
+    }
+
+    /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
+    func rebuildCase(_ caseID: Int64, db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, f.path
+            FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
+            """, arguments: [caseID])
+        if rows.isEmpty {
+            try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [caseID])
+            return
+        }
+        let sorted = rows.sorted { a, b in
+            let sa: Int64? = a["sent"], sb: Int64? = b["sent"]
+            switch (sa, sb) {
+            case let (x?, y?) where x != y: return x < y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default:
+                let pa: String = a["path"], pb: String = b["path"]
+                if pa != pb { return pa < pb }
+                return (a["source_index"] as Int) < (b["source_index"] as Int)
+            }
+        }
+        for (k, r) in sorted.enumerated() {
+            try db.cachedStatement(sql: "UPDATE messages SET position = ? WHERE id = ?").execute(arguments: [k + 1, r["id"] as Int64])
+        }
+        // case numbers by pattern priority
+        let finder = CaseNumberFinder.shared
+        let caseKeys = try String.fetchAll(db, sql: """
+            SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
+            """, arguments: [caseID]).map { String($0.dropFirst(5)) }
+        var ids: [String] = []
+        for p in finder.patterns { for id in caseKeys where !ids.contains(id) && p.matches(id) { ids.append(id) } }
+        let first = sorted[0]
+        let subject: String = first["subject"]
+        var key: String
+        if let id = ids.first { key = id }
+        else if let root = sorted.lazy.compactMap({ (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first }).first
+                    ?? sorted.lazy.compactMap({ $0["message_id"] as String? }).first {
+            key = root
+        } else {
+            key = "SUBJ-" + CaseGrouper.stableHash(SubjectNormalizer.shared.normalize(subject).lowercased() + "|" + (first["path"] as String))
+        }
+        if try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE key = ? AND id != ?", arguments: [key, caseID]) != nil { key += "#\(caseID)" }
+        let sents = sorted.compactMap { $0["sent"] as Int64? }
+        try db.execute(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ? WHERE id = ?",
+                       arguments: [key, subject, SubjectNormalizer.shared.normalize(subject, dropCaseIDs: ids), sents.min(), sents.max(), sorted.count, MailDate.iso(Date()), caseID])
+        try db.execute(sql: "DELETE FROM case_ids WHERE case_id = ?", arguments: [caseID])
+        for id in ids { try db.execute(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)", arguments: [caseID, id]) }
+        // facts
+        var perMessage = sorted.enumerated().map { k, r in (KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()).renumbered(k + 1) }
+        perMessage[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities
+        let knowledge = CaseKnowledge.build(perMessage)
+        try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db)
+    }
+}
+
+/// Writes a case's facts into the fact tables (replacing what was there).
+enum FactWriter {
+    static func replace(caseID: Int64, knowledge k: CaseKnowledge, db: Database) throws {
+        for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE case_id = ?", arguments: [caseID])
+        }
+        func provenance(_ table: String, _ id: Int64, _ s: TextSpan) throws {
+            try db.cachedStatement(sql: "INSERT INTO provenance(case_id, fact_table, fact_id, position, field, start, end) VALUES (?,?,?,?,?,?,?)")
+                .execute(arguments: [caseID, table, id, s.message, s.field, s.start, s.end])
+        }
+        for (role, list) in [("crash", k.bugchecks), ("mention", k.bugcheckMentions)] {
+            for b in list {
+                try db.cachedStatement(sql: "INSERT INTO bugchecks(case_id, code, name, args, arg_meanings, written_as, role, messages) VALUES (?,?,?,?,?,?,?,?)")
+                    .execute(arguments: [caseID, b.code, b.name, KnowledgeBase.json(b.args), KnowledgeBase.json(b.argMeanings), b.writtenAs, role, KnowledgeBase.json(b.messages)])
+                try provenance("bugchecks", db.lastInsertedRowID, b.source)
+            }
+        }
+        for s in k.stacks {
+            try db.cachedStatement(sql: "INSERT INTO stacks(case_id, command, frames, inline_frames, messages) VALUES (?,?,?,?,?)")
+                .execute(arguments: [caseID, s.command, KnowledgeBase.json(s.frames), KnowledgeBase.json(s.inlineFrames), KnowledgeBase.json(s.messages)])
+            let sid = db.lastInsertedRowID
+            for (pos, text) in s.frames.enumerated() {
+                let f = StackExtractor.parseCallSite(text[...], inline: s.inlineFrames.contains(pos), allowBareModule: true)
+                try db.cachedStatement(sql: "INSERT INTO stack_frames(stack_id, position, module, function, offset, address, is_inline) VALUES (?,?,?,?,?,?,?)")
+                    .execute(arguments: [sid, pos, f?.module, f?.function, f?.offset.map { Int64(bitPattern: $0) }, f?.address, s.inlineFrames.contains(pos)])
+            }
+            for src in s.sources { try provenance("stacks", sid, src) }
+        }
+        for p in k.poolTags {
+            try db.cachedStatement(sql: "INSERT INTO pool_tags(case_id, tag, owner, suspect, blocks, messages) VALUES (?,?,?,?,?,?)")
+                .execute(arguments: [caseID, p.tag, p.owner, p.suspect, KnowledgeBase.json(p.blocks), KnowledgeBase.json(p.messages)])
+            try provenance("pool_tags", db.lastInsertedRowID, p.source)
+        }
+        for m in k.modules {
+            try db.cachedStatement(sql: """
+                INSERT INTO modules(case_id, name, name_key, image, path, timestamp, checksum, image_size, file_version, origins, third_party, messages)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                """).execute(arguments: [caseID, m.name, FrameRules.canonicalModule(m.name), m.image, m.path, m.timestamp, m.checksum, m.imageSize,
+                                         m.fileVersion, KnowledgeBase.json(m.origins), m.thirdParty, KnowledgeBase.json(m.messages)])
+            try provenance("modules", db.lastInsertedRowID, m.source)
+        }
+        for (rank, c) in k.culpritDetails.enumerated() {
+            try db.cachedStatement(sql: "INSERT INTO culprits(case_id, rank, module, name_key, score, evidence) VALUES (?,?,?,?,?,?)")
+                .execute(arguments: [caseID, rank + 1, c.module, FrameRules.canonicalModule(c.module), c.score, KnowledgeBase.json(c.evidence)])
+        }
+        for r in k.recommendations {
+            try db.cachedStatement(sql: "INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)")
+                .execute(arguments: [caseID, r.message, r.action, r.target, r.text])
+            try provenance("recommendations", db.lastInsertedRowID, r.source)
+        }
+        let e = k.entities
+        for (kind, values) in [("kb", e.kb), ("error_code", e.errorCodes), ("os_version", e.osVersions), ("machine_model", e.machineModels), ("ndis_filter", e.ndisFilters)] {
+            for v in values {
+                try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,NULL)").execute(arguments: [caseID, kind, v])
+                if let s = e.sources["\(kind):\(v)"] { try provenance("entities", db.lastInsertedRowID, s) }
+            }
+        }
+        for (key, values) in e.analyzeFields {
+            for v in values {
+                try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,'analyze_field',?,?)").execute(arguments: [caseID, v, key])
+            }
+        }
+    }
+}

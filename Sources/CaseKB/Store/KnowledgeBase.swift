@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+
+/// The SQLite knowledge base (GRDB, WAL): opening and migrating it, and the shared helpers of ingest and queries.
+public final class KnowledgeBase: @unchecked Sendable {
+    public let path: String
+    public let pool: DatabasePool
+
+    public enum StoreError: Error, CustomStringConvertible {
+        case schemaMissing
+        case notFound(String)
+        public var description: String {
+            switch self {
+            case .schemaMissing: return "casekb's schema files are missing from the installed resources"
+            case .notFound(let what): return what
+            }
+        }
+    }
+
+    /// The database path: `--db`, else `$CASEKB_DB`, else `./casekb.sqlite`.
+    public static func defaultPath(_ explicit: String?) -> String {
+        if let e = explicit, !e.isEmpty { return e }
+        if let env = ProcessInfo.processInfo.environment["CASEKB_DB"], !env.isEmpty { return env }
+        return "casekb.sqlite"
+    }
+
+    /// The numbered migration files of `Schema/`, in order.
+    static func migrations() throws -> [(name: String, sql: String)] {
+        guard let dir = Bundle.module.url(forResource: "Schema", withExtension: nil) else { throw StoreError.schemaMissing }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
+        guard !names.isEmpty else { throw StoreError.schemaMissing }
+        return try names.map { ($0, try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)) }
+    }
+
+    /// Open (creating and migrating as needed). `readOnly` opens without migrating, for servers and queries.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.readonly = readOnly
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -32000")
+        }
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.notFound("no knowledge base at \(path): run `casekb ingest` first, or pass --db")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        if readOnly {
+            let migrated = try pool.read { db in try db.tableExists("grdb_migrations") && db.tableExists("messages") }
+            if !migrated { throw StoreError.notFound("\(path) is not a casekb knowledge base (run `casekb ingest` first)") }
+        } else {
+            var migrator = DatabaseMigrator()
+            for m in try KnowledgeBase.migrations() {
+                migrator.registerMigration(m.name) { db in try db.execute(sql: m.sql) }
+            }
+            try migrator.migrate(pool)
+        }
+    }
+
+    /// A database error as one plain line, without SQL.
+    public static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "the knowledge base is busy (another writer holds it); try again"
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return "the knowledge base file is damaged or not a SQLite database"
+            case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return "cannot open or write the knowledge base file (permissions or path)"
+            case .SQLITE_FULL: return "the disk is full"
+            default: return "database error: \(e.message ?? "code \(e.resultCode.rawValue)")"
+            }
+        }
+        return "\(error)"
+    }
+
+    /// Size of the database file and its WAL, in bytes.
+    public var sizeOnDisk: Int {
+        [path, path + "-wal"].reduce(0) { $0 + (((try? FileManager.default.attributesOfItem(atPath: $1)[.size]) as? Int) ?? 0) }
+    }
+
+    static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]; return e }()
+    static func json<T: Encodable>(_ v: T) -> String { (try? String(decoding: encoder.encode(v), as: UTF8.self)) ?? "null" }
+    static func decode<T: Decodable>(_ type: T.Type, _ s: String) -> T? { try? JSONDecoder().decode(type, from: Data(s.utf8)) }
+
+    static func millis(_ d: Date?) -> Int64? { d.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
+    static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import GRDB
+
+/// Filters of `casekb search` and `casekb cases`.
+public struct SearchFilters: Sendable {
+    public var bugcheck: String?
+    public var module: String?
+    public var tag: String?
+    public var action: String?
+    public var since: Date?
+    public var until: Date?
+    public init(bugcheck: String? = nil, module: String? = nil, tag: String? = nil, action: String? = nil, since: Date? = nil, until: Date? = nil) {
+        self.bugcheck = bugcheck; self.module = module; self.tag = tag; self.action = action; self.since = since; self.until = until
+    }
+
+    /// `0x000000D1` from `d1`, `0xD1`, `0x000000d1`, `DRIVER_IRQL_NOT_LESS_OR_EQUAL`.
+    public static func normalizeBugcheck(_ s: String) -> String? {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        if let code = BugcheckTable.shared.codes[t.uppercased()] { return BugcheckTable.format(code) }
+        guard let v = Hex.parse(Substring(t)), v <= 0xFFFF_FFFF else { return nil }
+        return BugcheckTable.format(UInt32(v))
+    }
+}
+
+/// One search hit (`casekb search --json` → `results[]`).
+public struct SearchHit: Codable, Sendable {
+    public var `case`: String
+    public var subject: String
+    public var message: Int
+    public var from: String
+    public var sent: String?
+    public var snippet: String
+    public var score: Double
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(`case`, forKey: .case); try c.encode(subject, forKey: .subject); try c.encode(message, forKey: .message)
+        try c.encode(from, forKey: .from); try c.encode(sent, forKey: .sent); try c.encode(snippet, forKey: .snippet); try c.encode(score, forKey: .score)
+    }
+}
+
+public struct SearchResult: Codable, Sendable {
+    public var results: [SearchHit]
+    public var total: Int
+}
+
+/// One row of `casekb cases --json`.
+public struct CaseSummary: Codable, Sendable {
+    public var `case`: String
+    public var subject: String
+    public var firstSent: String?
+    public var lastSent: String?
+    public var messages: Int
+    public var bugchecks: [String]
+    public var culprits: [String]
+    enum CodingKeys: String, CodingKey { case `case`, subject, messages, bugchecks, culprits; case firstSent = "first_sent"; case lastSent = "last_sent" }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(`case`, forKey: .case); try c.encode(subject, forKey: .subject); try c.encode(firstSent, forKey: .firstSent)
+        try c.encode(lastSent, forKey: .lastSent); try c.encode(messages, forKey: .messages); try c.encode(bugchecks, forKey: .bugchecks)
+        try c.encode(culprits, forKey: .culprits)
+    }
+}
+
+public struct Stats: Codable, Sendable {
+    public struct Count: Codable, Sendable { public var name: String; public var label: String?; public var cases: Int }
+    public var cases: Int
+    public var messages: Int
+    public var files: Int
+    public var attachments: Int
+    public var stacks: Int
+    public var recommendations: Int
+    public var topBugchecks: [Count]
+    public var topCulprits: [Count]
+    public var databaseBytes: Int
+    enum CodingKeys: String, CodingKey {
+        case cases, messages, files, attachments, stacks, recommendations
+        case topBugchecks = "top_bugchecks", topCulprits = "top_culprits", databaseBytes = "database_bytes"
+    }
+}
+
+extension KnowledgeBase {
+    func filterSQL(_ f: SearchFilters, caseColumn: String, sentColumn: String?) throws -> (String, [DatabaseValueConvertible?]) {
+        var sql = ""
+        var args: [DatabaseValueConvertible?] = []
+        if let b = f.bugcheck {
+            guard let code = SearchFilters.normalizeBugcheck(b) else { throw SearchText.QueryError(description: "--bugcheck \(b) is not a bugcheck code or name") }
+            sql += " AND \(caseColumn) IN (SELECT case_id FROM bugchecks WHERE code = ? AND role = 'crash')"
+            args.append(code)
+        }
+        if let m = f.module {
+            let key = FrameRules.canonicalModule(m)
+            sql += " AND \(caseColumn) IN (SELECT case_id FROM modules WHERE name_key = ? UNION SELECT case_id FROM culprits WHERE name_key = ?)"
+            args += [key, key]
+        }
+        if let t = f.tag {
+            sql += " AND \(caseColumn) IN (SELECT case_id FROM pool_tags WHERE tag = ?)"
+            args.append(t)
+        }
+        if let a = f.action {
+            sql += " AND \(caseColumn) IN (SELECT case_id FROM recommendations WHERE action = ?)"
+            args.append(a)
+        }
+        if let s = f.since, let col = sentColumn { sql += " AND \(col) >= ?"; args.append(KnowledgeBase.millis(s)) }
+        if let u = f.until, let col = sentColumn { sql += " AND \(col) < ?"; args.append(KnowledgeBase.millis(u)) }
+        return (sql, args)
+    }
+
+    /// Ranked full-text search (bm25, subject weighted 5×) with filters; snippets mark the matched words.
+    public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 20, offset: Int = 0) throws -> SearchResult {
+        let (match, terms) = try SearchText.matchExpression(query)
+        let (filterSQL, filterArgs) = try filterSQL(filters, caseColumn: "m.case_id", sentColumn: "m.sent")
+        return try pool.read { db in
+            let base = "FROM message_fts JOIN messages m ON m.id = message_fts.rowid JOIN cases c ON c.id = m.case_id WHERE message_fts MATCH ?" + filterSQL
+            let args = StatementArguments([match] + filterArgs)
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) " + base, arguments: args) ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.key, c.subject, m.position, m.from_name, m.from_address, m.sent, m.new_text, m.subject AS msubject,
+                       bm25(message_fts, 5.0, 1.0, 0.5) AS rank
+                \(base) ORDER BY rank LIMIT ? OFFSET ?
+                """, arguments: args + [limit, offset])
+            let hits = try rows.map { r -> SearchHit in
+                let newText: String = r["new_text"]
+                var snippet = SearchText.snippet(newText, terms: terms)
+                if !terms.contains(where: { newText.range(of: $0, options: .caseInsensitive) != nil }) {
+                    // matched in the subject or an attachment
+                    let mid: String = r["msubject"]
+                    if terms.contains(where: { mid.range(of: $0, options: .caseInsensitive) != nil }) { snippet = SearchText.snippet(mid, terms: terms) }
+                    else if let att = try String.fetchOne(db, sql: "SELECT group_concat(text, char(10)) FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.position = ? AND m.case_id = (SELECT id FROM cases WHERE key = ?)", arguments: [r["position"] as Int, r["key"] as String]),
+                            terms.contains(where: { att.range(of: $0, options: .caseInsensitive) != nil }) {
+                        snippet = SearchText.snippet(att, terms: terms)
+                    }
+                }
+                let rank: Double = r["rank"]
+                return SearchHit(case: r["key"], subject: r["subject"], message: r["position"],
+                                 from: (r["from_name"] as String?) ?? (r["from_address"] as String?) ?? "(unknown)",
+                                 sent: KnowledgeBase.date(r["sent"]).map(MailDate.iso), snippet: snippet, score: (-rank * 1000).rounded() / 1000)
+            }
+            return SearchResult(results: hits, total: total)
+        }
+    }
+
+    /// The case id for a key or any of its case numbers.
+    func caseID(_ key: String, db: Database) throws -> Int64? {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE key = ?", arguments: [key]) { return id }
+        return try Int64.fetchOne(db, sql: "SELECT case_id FROM case_ids WHERE value = ? LIMIT 1", arguments: [key])
+    }
+
+    /// A case as stored: its messages and facts (the contract of `casekb show --json`).
+    public func show(_ key: String) throws -> (thread: CaseThread, knowledge: CaseKnowledge) {
+        try pool.read { db in
+            guard let id = try caseID(key, db: db) else { throw StoreError.notFound("no case \(key) in \(path)") }
+            guard let c = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]) else { throw StoreError.notFound("no case \(key)") }
+            let ids = try String.fetchAll(db, sql: "SELECT value FROM case_ids WHERE case_id = ?", arguments: [id])
+            let finder = CaseNumberFinder.shared
+            var orderedIDs: [String] = []
+            for p in finder.patterns { for v in ids where !orderedIDs.contains(v) && p.matches(v) { orderedIDs.append(v) } }
+            var messages: [Message] = []
+            var facts: [MessageFacts] = []
+            for r in try Row.fetchAll(db, sql: """
+                SELECT m.*, f.path, f.format FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ? ORDER BY m.position
+                """, arguments: [id]) {
+                let attachments = try Row.fetchAll(db, sql: "SELECT filename, content_type, size, text FROM attachments WHERE message_id = ? ORDER BY id", arguments: [r["id"] as Int64])
+                    .map { Attachment(filename: $0["filename"], contentType: $0["content_type"], size: $0["size"], text: $0["text"]) }
+                var m = Message(source: SourceLocation(file: r["path"], format: MailFormat(rawValue: r["format"] ?? "eml") ?? .eml, index: r["source_index"], byteOffset: r["byte_offset"]),
+                                messageID: r["message_id"], inReplyTo: r["in_reply_to"], references: KnowledgeBase.decode([String].self, r["refs"]) ?? [],
+                                from: MailAddress(name: r["from_name"], address: r["from_address"]), sent: KnowledgeBase.date(r["sent"]),
+                                subject: r["subject"], body: "", attachments: attachments, isForwardedCopy: r["is_forwarded_copy"])
+                m.body = r["body"]; m.newText = r["new_text"]; m.quotedText = r["quoted_text"]; m.signature = r["signature"]
+                messages.append(m)
+                facts.append((KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()).renumbered(messages.count))
+            }
+            let subject: String = c["subject"]
+            if !facts.isEmpty { facts[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities }
+            let thread = CaseThread(key: c["key"], caseIDs: orderedIDs, subject: subject, normalizedSubject: c["normalized_subject"], messages: messages)
+            return (thread, CaseKnowledge.build(facts))
+        }
+    }
+
+    /// Cases, most recently active first.
+    public func cases(since: Date? = nil, until: Date? = nil, limit: Int = 50) throws -> [CaseSummary] {
+        try pool.read { db in
+            var sql = "SELECT id, key, subject, first_sent, last_sent, message_count FROM cases WHERE 1 = 1"
+            var args: [DatabaseValueConvertible?] = []
+            if let s = since { sql += " AND last_sent >= ?"; args.append(KnowledgeBase.millis(s)) }
+            if let u = until { sql += " AND first_sent < ?"; args.append(KnowledgeBase.millis(u)) }
+            sql += " ORDER BY last_sent DESC, id DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+                let id: Int64 = r["id"]
+                return CaseSummary(case: r["key"], subject: r["subject"],
+                                   firstSent: KnowledgeBase.date(r["first_sent"]).map(MailDate.iso), lastSent: KnowledgeBase.date(r["last_sent"]).map(MailDate.iso),
+                                   messages: r["message_count"],
+                                   bugchecks: try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id", arguments: [id]),
+                                   culprits: try String.fetchAll(db, sql: "SELECT module FROM culprits WHERE case_id = ? ORDER BY rank", arguments: [id]))
+            }
+        }
+    }
+
+    public func stats(top: Int = 10) throws -> Stats {
+        let size = sizeOnDisk
+        return try pool.read { db in
+            func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+            let bugchecks = try Row.fetchAll(db, sql: """
+                SELECT code, max(name) AS name, count(DISTINCT case_id) AS n FROM bugchecks WHERE role = 'crash' GROUP BY code ORDER BY n DESC, code LIMIT ?
+                """, arguments: [top]).map { Stats.Count(name: $0["code"], label: $0["name"], cases: $0["n"]) }
+            let culprits = try Row.fetchAll(db, sql: """
+                SELECT max(module) AS module, count(DISTINCT case_id) AS n, avg(rank) AS r FROM culprits GROUP BY name_key ORDER BY n DESC, r, name_key LIMIT ?
+                """, arguments: [top]).map { Stats.Count(name: $0["module"], label: nil, cases: $0["n"]) }
+            return Stats(cases: try count("cases"), messages: try count("messages"), files: try count("source_files"), attachments: try count("attachments"),
+                         stacks: try count("stacks"), recommendations: try count("recommendations"), topBugchecks: bugchecks, topCulprits: culprits, databaseBytes: size)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+
+/// The text FTS5 indexes and the MATCH expressions casekb builds, so that 1- and 2-character Chinese words, driver
+/// and frame names, KB numbers and phrases all match, and no user input ever reaches FTS5 syntax unquoted.
+public enum SearchText {
+    @inline(__always) static func isCJK(_ v: UInt32) -> Bool {
+        (v >= 0x4E00 && v <= 0x9FFF) || (v >= 0x3400 && v <= 0x4DBF) || (v >= 0x3040 && v <= 0x30FF) || (v >= 0xAC00 && v <= 0xD7AF)
+            || (v >= 0xF900 && v <= 0xFAFF) || (v >= 0x20000 && v <= 0x2FFFF)
+    }
+
+    /// The indexed form of a text: overlapping pairs of CJK characters become tokens in place (`蓝屏代码` →
+    /// `蓝屏 屏代 代码`, so multi-character words match as bigram phrases), and every CJK character is also indexed
+    /// alone at the end of the text (so 1-character words match without breaking phrases); WinDbg addresses (bare runs of 8+ hex digits, with or without
+    /// a back-tick) are dropped: they are unique per dump, never searched, and half the index cost.
+    public static func indexForm(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 2)
+        var token = String.UnicodeScalarView()   // current non-CJK token
+        var prevCJK: Unicode.Scalar? = nil
+        var runLength = 0
+        var unigrams = String.UnicodeScalarView()
+        var previousWasKB = false
+        func flushToken() {
+            guard !token.isEmpty else { return }
+            if !isAddressToken(token) {
+                if let l = out.last, l != " " { out.append(" ") }
+                out.append(contentsOf: token)
+                // "KB 4559003" is also indexed as KB4559003
+                let isNumber = token.allSatisfy { $0.value >= 0x30 && $0.value <= 0x39 }
+                if previousWasKB && isNumber && (6...7).contains(token.count) {
+                    out.append(" "); out.append(contentsOf: "KB".unicodeScalars); out.append(contentsOf: token)
+                }
+                previousWasKB = token.count == 2 && String(token).uppercased() == "KB"
+            } else { previousWasKB = false }
+            token.removeAll(keepingCapacity: true)
+        }
+        for s in text.unicodeScalars {
+            if isCJK(s.value) {
+                flushToken()
+                unigrams.append(" "); unigrams.append(s)
+                if let p = prevCJK {
+                    if let l = out.last, l != " " { out.append(" ") }
+                    out.append(p); out.append(s)
+                }
+                prevCJK = s
+                runLength += 1
+                continue
+            }
+            if runLength == 1, let p = prevCJK { if let l = out.last, l != " " { out.append(" ") }; out.append(p) }   // a lone character stands for itself
+            prevCJK = nil
+            runLength = 0
+            if s.properties.isAlphabetic || s.properties.numericType != nil || s == "_" {
+                token.append(s)
+            } else {
+                flushToken()
+                if let l = out.last, l != " " { out.append(" ") }
+            }
+        }
+        flushToken()
+        if runLength == 1, let p = prevCJK { if let l = out.last, l != " " { out.append(" ") }; out.append(p) }
+        out.append(contentsOf: unigrams)
+        return String(out)
+    }
+
+    static func isAddressToken(_ t: String.UnicodeScalarView) -> Bool {
+        guard t.count >= 8 else { return false }
+        var digits = 0
+        for s in t {
+            let v = s.value
+            if v >= 0x30 && v <= 0x39 { digits += 1; continue }
+            if (v >= 0x61 && v <= 0x66) || (v >= 0x41 && v <= 0x46) { continue }
+            return false
+        }
+        return digits > 0
+    }
+
+    public struct QueryError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// A user query turned into an FTS5 MATCH expression. Words are ANDed; "double quotes" make a phrase; `OR`
+    /// between words and a leading `-` (NOT) are understood; everything else is quoted, never passed through.
+    public static func matchExpression(_ query: String) throws -> (match: String, terms: [String]) {
+        var parts: [(text: String, phrase: Bool, negated: Bool, or: Bool)] = []
+        var i = query.startIndex
+        var pendingOr = false
+        while i < query.endIndex {
+            let c = query[i]
+            if c.isWhitespace { i = query.index(after: i); continue }
+            var negated = false
+            var j = i
+            if c == "-", query.index(after: i) < query.endIndex, !query[query.index(after: i)].isWhitespace {
+                negated = true
+                j = query.index(after: i)
+            }
+            if query[j] == "\"" || query[j] == "“" || query[j] == "”" {
+                let open = query.index(after: j)
+                guard let close = query[open...].firstIndex(where: { $0 == "\"" || $0 == "”" || $0 == "“" }) else {
+                    throw QueryError(description: "unbalanced quote in the query: close the phrase that starts at \"\(query[j...].prefix(20))\"")
+                }
+                let phrase = String(query[open..<close]).trimmingCharacters(in: .whitespaces)
+                if !phrase.isEmpty { parts.append((phrase, true, negated, pendingOr)); pendingOr = false }
+                i = query.index(after: close)
+                continue
+            }
+            var k = j
+            while k < query.endIndex, !query[k].isWhitespace, query[k] != "\"" { k = query.index(after: k) }
+            let word = String(query[j..<k])
+            i = k
+            if word == "OR" || word == "|" || word == "||" { pendingOr = !parts.isEmpty; continue }
+            if word == "AND" || word == "&&" || word == "NOT" { continue }
+            parts.append((word, false, negated, pendingOr))
+            pendingOr = false
+        }
+        var clauses: [String] = []
+        var terms: [String] = []
+        for p in parts {
+            // the indexed form of the word or phrase, as one quoted FTS5 phrase
+            let tokens = phraseTokens(p.text)
+            guard !tokens.isEmpty else { continue }
+            terms.append(p.text)
+            var phrase = "\"" + tokens.joined(separator: " ").replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            // a lone CJK character closing a longer phrase is the start of a bigram in the index: match it as a prefix
+            if tokens.count > 1, let last = tokens.last, last.unicodeScalars.count == 1, let v = last.unicodeScalars.first?.value, isCJK(v) { phrase += " *" }
+            let clause = p.negated ? "NOT " + phrase : phrase
+            if p.or, let last = clauses.popLast() { clauses.append("(" + last + " OR " + clause + ")") } else { clauses.append(clause) }
+        }
+        guard !clauses.isEmpty else {
+            throw QueryError(description: "the query has no words to search for")
+        }
+        // FTS5 cannot start with NOT: a purely negative query matches nothing useful
+        if clauses.allSatisfy({ $0.hasPrefix("NOT ") }) {
+            throw QueryError(description: "the query only excludes words; add a word to search for")
+        }
+        var ordered = clauses.filter { !$0.hasPrefix("NOT ") }
+        let negatives = clauses.filter { $0.hasPrefix("NOT ") }
+        var match = ordered.removeFirst()
+        for c in ordered { match += " AND " + c }
+        for n in negatives { match += " " + n }
+        return (match, terms)
+    }
+
+    /// The tokens a word or phrase becomes in the index, in order (CJK as bigrams; a lone character as itself).
+    static func phraseTokens(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var run: [Unicode.Scalar] = []
+        var word = String.UnicodeScalarView()
+        func flushRun() {
+            if run.count == 1 { tokens.append(String(run[0])) }
+            else if run.count > 1 { for k in 0..<(run.count - 1) { tokens.append(String(run[k]) + String(run[k + 1])) } }
+            run.removeAll()
+        }
+        func flushWord() {
+            if !word.isEmpty { tokens.append(String(word).lowercased()) }
+            word.removeAll()
+        }
+        for s in text.unicodeScalars {
+            if isCJK(s.value) { flushWord(); run.append(s); continue }
+            flushRun()
+            if s.properties.isAlphabetic || s.properties.numericType != nil || s == "_" { word.append(s) } else { flushWord() }
+        }
+        flushRun()
+        flushWord()
+        return tokens
+    }
+
+    /// A snippet of `text` around the first match of any term, with matches marked `[` `]`.
+    public static func snippet(_ text: String, terms: [String], width: Int = 80) -> String {
+        let lower = text.lowercased()
+        let needles = terms.flatMap { t -> [String] in
+            let toks = phraseTokens(t)
+            var variants = [t.lowercased()] + (toks.count > 1 ? [] : toks)
+            // KB4559003 is also written "KB 4559003"
+            let l = t.lowercased()
+            if l.hasPrefix("kb"), l.dropFirst(2).allSatisfy(\.isNumber) { variants.append("kb " + l.dropFirst(2)) }
+            return variants
+        }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        guard let first = needles.compactMap({ lower.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+            return String(text.prefix(width * 2)).replacingOccurrences(of: "\n", with: " ")
+        }
+        let startOffset = max(0, lower.distance(from: lower.startIndex, to: first.lowerBound) - width / 2)
+        let endOffset = min(lower.count, startOffset + width * 2)
+        let chars = Array(text)
+        let window = String(chars[startOffset..<min(endOffset, chars.count)])
+        var marked = window
+        for n in needles where window.range(of: n, options: [.caseInsensitive]) != nil {
+            var searchFrom = marked.startIndex
+            var result = ""
+            while let r = marked.range(of: n, options: [.caseInsensitive], range: searchFrom..<marked.endIndex) {
+                result += marked[searchFrom..<r.lowerBound] + "[" + marked[r] + "]"
+                searchFrom = r.upperBound
+            }
+            result += marked[searchFrom...]
+            marked = result
+            break   // mark the longest term only, so brackets never nest
+        }
+        let prefix = startOffset > 0 ? "…" : ""
+        let suffix = endOffset < chars.count ? "…" : ""
+        return prefix + marked.replacingOccurrences(of: "\n", with: " ") + suffix
+    }
+}
