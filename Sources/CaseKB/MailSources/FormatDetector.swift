@@ -29,15 +29,30 @@ public enum FormatDetector {
             }
             return .failure(NotMail(reason: "unrecognised format: a single line of text, not mail"))
         }
-        let text = Charset.decode(Array(bytes[..<lastNewline]), label: nil).text
-        var lines = text.split(separator: "\n", maxSplits: 200, omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        if lines.count > 200 { lines.removeLast() }   // the unsplit remainder
-        let firstNonEmpty = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
+        // look at the first 200 lines only, at byte level (the prefix can be 64 KiB of WinDbg output)
+        var lineRanges: [Range<Int>] = []
+        var ls = bytes.startIndex
+        var k = bytes.startIndex
+        while k < lastNewline, lineRanges.count < 200 {
+            if bytes[k] == 0x0A {
+                var e = k
+                if e > ls, bytes[e - 1] == 0x0D { e -= 1 }
+                lineRanges.append(ls..<e)
+                ls = k + 1
+            }
+            k += 1
+        }
+        if lineRanges.count < 200, ls < lastNewline { lineRanges.append(ls..<lastNewline) }
+        func line(_ r: Range<Int>) -> Substring { Substring(Charset.decode(Array(bytes[r]), label: nil).text) }
+        let firstNonEmpty = lineRanges.first { r in bytes[r].contains { $0 != 0x20 && $0 != 0x09 } }.map(line) ?? ""
         let head = firstNonEmpty.trimmingCharacters(in: .whitespaces)
-        if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil
-            || (text.contains("封邮件====") && text.contains("发件人")) {
+        let crmMarker = Array("封邮件====".utf8), crmMarkerGBK: [UInt8] = [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE, 0x3D, 0x3D]   // 封邮件== in GBK
+        let prefixBytes = Array(bytes[..<lastNewline])
+        let hasCRMMarker = TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarker, folded: false) || TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarkerGBK, folded: false)
+        if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil || hasCRMMarker {
             return .success(.crmExport)
         }
+        let lines = lineRanges.map(line)
         if let first = lines.first, first.hasPrefix("From "), lines.count > 1, isHeaderLine(lines[1]) {
             return .success(.mbox)
         }
@@ -52,6 +67,7 @@ public enum FormatDetector {
             if let c = l.firstIndex(of: ":"), knownHeaders.contains(l[..<c].lowercased()) { known += 1 }
         }
         if headerLines > 0, known > 0 { return .success(.eml) }
+        let text = lines.prefix(40).joined(separator: "\n")
         let lowerHead = head.lowercased()
         if lowerHead.hasPrefix("<!doctype html") || lowerHead.hasPrefix("<html") || lowerHead.hasPrefix("<body") || lowerHead.hasPrefix("<div")
             || lowerHead.hasPrefix("<meta") || lowerHead.hasPrefix("<p") || lowerHead.hasPrefix("<table") || lowerHead.hasPrefix("<?xml") && text.lowercased().contains("<html") {

@@ -19,15 +19,26 @@ public struct Redactor: @unchecked Sendable {
         }
     }
 
-    /// Whether the text has a run of at least 7 digits (allowing -, space and parentheses inside): the cheap test.
+    /// Whether the text has a run of at least 7 digits (allowing -, space, + and parentheses inside) that is not part of
+    /// a hex word or a WinDbg address (no letter or back-tick right before or after): the cheap test.
     static func hasLongDigitRun(_ s: Substring) -> Bool {
         var digits = 0
+        var runStartOK = true
+        var prev: UInt8 = 0x20
+        @inline(__always) func isWordish(_ b: UInt8) -> Bool { (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x60 || b == 0x5F }
         for b in s.utf8 {
-            if b >= 0x30 && b <= 0x39 { digits += 1; if digits >= 7 { return true } }
-            else if b == 0x2D || b == 0x20 || b == 0x28 || b == 0x29 { continue }
-            else { digits = 0 }
+            if b >= 0x30 && b <= 0x39 {
+                if digits == 0 { runStartOK = !isWordish(prev) }
+                digits += 1
+            } else if digits > 0 && (b == 0x2D || b == 0x20 || b == 0x28 || b == 0x29) {
+                // separators inside a phone number
+            } else {
+                if digits >= 7 && runStartOK && !isWordish(b) { return true }
+                digits = 0
+            }
+            prev = b
         }
-        return false
+        return digits >= 7 && runStartOK
     }
 
     static func validChineseID(_ s: Substring) -> Bool {
