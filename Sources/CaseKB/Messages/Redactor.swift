@@ -54,10 +54,10 @@ public struct Redactor: @unchecked Sendable {
     /// The text with personal data masked.
     public func redact(_ text: String) -> String {
         guard Redactor.hasLongDigitRun(text[...]) else { return text }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         var changed = false
-        for k in lines.indices where Redactor.hasLongDigitRun(lines[k][...]) {
-            var line = lines[k]
+        for k in lines.indices where Redactor.hasLongDigitRun(lines[k]) {
+            var line = String(lines[k])
             for rule in rules {
                 let ns = NSRange(line.startIndex..., in: line)
                 for m in rule.regex.matches(in: line, range: ns).reversed() {
@@ -69,7 +69,7 @@ public struct Redactor: @unchecked Sendable {
                     changed = true
                 }
             }
-            lines[k] = line
+            lines[k] = Substring(line)
         }
         return changed ? lines.joined(separator: "\n") : text
     }

@@ -13,6 +13,7 @@ public enum SearchText {
     /// alone at the end of the text (so 1-character words match without breaking phrases); WinDbg addresses (bare runs of 8+ hex digits, with or without
     /// a back-tick) are dropped: they are unique per dump, never searched, and half the index cost.
     public static func indexForm(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiIndexForm(text) }
         var out = String.UnicodeScalarView()
         out.reserveCapacity(text.utf8.count + text.utf8.count / 2)
         var token = String.UnicodeScalarView()   // current non-CJK token
@@ -60,6 +61,39 @@ public enum SearchText {
         if runLength == 1, let p = prevCJK { if let l = out.last, l != " " { out.append(" ") }; out.append(p) }
         out.append(contentsOf: unigrams)
         return String(out)
+    }
+
+    /// The same for ASCII text, at byte level (most WinDbg output).
+    static func asciiIndexForm(_ text: String) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count)
+        var tokenStart = -1
+        var previousWasKB = false
+        let bytes = Array(text.utf8)
+        @inline(__always) func isWord(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F }
+        func flush(_ end: Int) {
+            guard tokenStart >= 0 else { return }
+            let len = end - tokenStart
+            var digits = 0, hexOnly = true
+            for k in tokenStart..<end {
+                let c = bytes[k]
+                if (c &- 0x30) < 10 { digits += 1 } else if !((c &- 0x61) < 6 || (c &- 0x41) < 6) { hexOnly = false }
+            }
+            if !(len >= 8 && hexOnly && digits > 0) {
+                if !out.isEmpty { out.append(0x20) }
+                out.append(contentsOf: bytes[tokenStart..<end])
+                if previousWasKB && digits == len && (6...7).contains(len) {
+                    out.append(0x20); out.append(0x4B); out.append(0x42); out.append(contentsOf: bytes[tokenStart..<end])
+                }
+                previousWasKB = len == 2 && (bytes[tokenStart] | 0x20) == 0x6B && (bytes[tokenStart + 1] | 0x20) == 0x62
+            } else { previousWasKB = false }
+            tokenStart = -1
+        }
+        for (k, c) in bytes.enumerated() {
+            if isWord(c) { if tokenStart < 0 { tokenStart = k } } else { flush(k) }
+        }
+        flush(bytes.count)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isAddressToken(_ t: String.UnicodeScalarView) -> Bool {
