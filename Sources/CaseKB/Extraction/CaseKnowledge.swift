@@ -32,7 +32,17 @@ public struct MessageExtractor: Sendable {
 public struct FrameRules: @unchecked Sendable {
     public enum Role: String, Sendable { case irrelevant, prefix, threadBase = "thread-base" }
     let rules: [(Role, NSRegularExpression)]
+    /// Patterns without wildcards, looked up directly.
+    let exact: [String: Role]
     let microsoft: Set<String>
+    let cache = RoleCache()
+
+    final class RoleCache: @unchecked Sendable {
+        private var map: [String: Role?] = [:]
+        private let lock = NSLock()
+        func get(_ k: String) -> Role?? { lock.lock(); defer { lock.unlock() }; return map[k] }
+        func set(_ k: String, _ v: Role?) { lock.lock(); map[k] = v; if map.count > 100_000 { map.removeAll() }; lock.unlock() }
+    }
 
     public static let shared: FrameRules = {
         do { return try FrameRules() } catch { fatalError("casekb resources are broken: \(error)") }
@@ -46,6 +56,12 @@ public struct FrameRules: @unchecked Sendable {
             return (role, try NSRegularExpression(pattern: pattern, options: [.caseInsensitive]))
         }
         microsoft = Set(try DataFile.entries("microsoft-modules.txt").map { $0.value.lowercased() })
+        var exact: [String: Role] = [:]
+        for e in try DataFile.entries("stack-frames.txt") {
+            let parts = e.value.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2, !parts[1].contains("*"), let role = Role(rawValue: parts[0]), exact[parts[1].lowercased()] == nil { exact[parts[1].lowercased()] = role }
+        }
+        self.exact = exact
     }
 
     /// `ntoskrnl`/`ntkrnlmp`/`ntkrnlpa` → `nt`, lower case.
@@ -60,8 +76,11 @@ public struct FrameRules: @unchecked Sendable {
     public func role(_ frame: StackFrame) -> Role? {
         guard let module = frame.module else { return nil }
         let sym = FrameRules.canonicalModule(module) + (frame.function.map { "!" + $0 } ?? "")
-        for (role, re) in rules where re.matches(sym) { return role }
-        return nil
+        if let cached = cache.get(sym) { return cached }
+        var found: Role? = exact[sym.lowercased()]
+        if found == nil { for (role, re) in rules where re.matches(sym) { found = role; break } }
+        cache.set(sym, found)
+        return found
     }
 
     public func isMicrosoft(_ module: String) -> Bool { microsoft.contains(FrameRules.canonicalModule(module)) }

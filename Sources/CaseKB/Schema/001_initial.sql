@@ -22,8 +22,10 @@ CREATE TABLE cases (
     first_sent          INTEGER,          -- milliseconds since 1970, UTC
     last_sent           INTEGER,
     message_count       INTEGER NOT NULL DEFAULT 0,
+    dirty               INTEGER NOT NULL DEFAULT 1,   -- facts to be rebuilt (set with the messages, cleared by the rebuild)
     updated_at          TEXT NOT NULL
 );
+CREATE INDEX cases_dirty ON cases(dirty) WHERE dirty = 1;
 CREATE INDEX cases_last_sent ON cases(last_sent);
 
 CREATE TABLE case_ids (

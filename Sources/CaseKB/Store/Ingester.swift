@@ -14,6 +14,9 @@ public struct IngestSummary: Codable, Sendable {
     public var errors: [String] = []
     public var warnings: [String] = []
     public var seconds = 0.0
+    /// Time the writer waited for parsed files, and time spent writing (for benchmarks).
+    public var waitSeconds = 0.0
+    public var writeSeconds = 0.0
     public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
 
     enum CodingKeys: String, CodingKey {
@@ -61,6 +64,9 @@ public final class Ingester: @unchecked Sendable {
 
     public init(_ kb: KnowledgeBase) { self.kb = kb }
 
+    /// Facts of the messages written in this run, by row id: the rebuild need not decode them again.
+    var factsCache: [Int64: MessageFacts] = [:]
+
     /// A file read, hashed, parsed, redacted and extracted, ready to write.
     struct Prepared: Sendable {
         var path: String
@@ -69,6 +75,7 @@ public final class Ingester: @unchecked Sendable {
         var unchanged: Bool
         var result: FileReadResult
         var facts: [String]
+        var decodedFacts: [MessageFacts?] = []
         var fts: [(String, String, String)]
     }
 
@@ -82,12 +89,15 @@ public final class Ingester: @unchecked Sendable {
         if redact { result.messages = result.messages.map(Redactor.shared.redact) }
         let extractor = MessageExtractor()
         var facts: [String] = []
+        var decoded: [MessageFacts?] = []
         var fts: [(String, String, String)] = []
         for m in result.messages {
-            facts.append(KnowledgeBase.json(extractor.extract(m, index: 1)))
+            let f = extractor.extract(m, index: 1)
+            decoded.append(f)
+            facts.append(KnowledgeBase.json(f))
             fts.append(Ingester.ftsForms(subject: m.subject, newText: m.newText, attachments: m.attachments.compactMap(\.text)))
         }
-        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, facts: facts, fts: fts)
+        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, facts: facts, decodedFacts: decoded, fts: fts)
     }
 
     static func ftsForms(subject: String, newText: String, attachments: [String]) -> (String, String, String) {
@@ -132,10 +142,15 @@ public final class Ingester: @unchecked Sendable {
         let chunks = stride(from: 0, to: files.count, by: batchFiles).map { Array(files[$0..<min($0 + batchFiles, files.count)]) }
         var done = 0
         var lastReport = Date.distantPast
+        var allCreated = Set<Int64>(), allAffected = Set<Int64>()
         var pending = chunks.first.map { prepareAsync($0, known: known) }
         for (ci, _) in chunks.enumerated() {
             guard let (group, box) = pending else { break }
+            let waitStart = Date()
             group.wait()
+            summary.waitSeconds += Date().timeIntervalSince(waitStart)
+            let writeStart = Date()
+            defer { summary.writeSeconds += Date().timeIntervalSince(writeStart) }
             pending = ci + 1 < chunks.count ? prepareAsync(chunks[ci + 1], known: known) : nil
             let prepared = box.value.compactMap { $0 }
             try kb.pool.write { db in
@@ -144,9 +159,10 @@ public final class Ingester: @unchecked Sendable {
                 for p in prepared {
                     try self.write(p, db: db, summary: &summary, affected: &affected, created: &created)
                 }
-                for id in affected.sorted() { try self.rebuildCase(id, db: db) }
-                summary.casesNew += created.count
-                summary.casesUpdated += affected.subtracting(created).count
+                // the cases' facts are rebuilt once, at the end; `dirty` survives a crash and the next run finishes the job
+                for id in affected { try db.cachedStatement(sql: "UPDATE cases SET dirty = 1 WHERE id = ?").execute(arguments: [id]) }
+                allCreated.formUnion(created)
+                allAffected.formUnion(affected)
             }
             done += prepared.count
             if let progress, Date().timeIntervalSince(lastReport) > 0.5 || done == files.count {
@@ -154,7 +170,19 @@ public final class Ingester: @unchecked Sendable {
                 progress(IngestProgress(filesDone: done, filesTotal: files.count, messages: summary.messages, errors: summary.failed, seconds: Date().timeIntervalSince(start)))
             }
         }
+        // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500
+        let rebuildStart = Date()
+        while true {
+            let ids = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 LIMIT 500") }
+            if ids.isEmpty { break }
+            try kb.pool.write { db in for id in ids { try self.rebuildCase(id, db: db) } }
+        }
+        summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
+        let existing = try kb.pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM cases")) }
+        summary.casesNew = allCreated.intersection(existing).count
+        summary.casesUpdated = allAffected.subtracting(allCreated).intersection(existing).count
         summary.seconds = Date().timeIntervalSince(start)
+        factsCache.removeAll()
         return summary
     }
 
@@ -178,7 +206,7 @@ public final class Ingester: @unchecked Sendable {
         for k in order {
             let m = p.result.messages[k]
             let dedup = ThreadKeys.dedupKey(m)
-            if try Int64.fetchOne(db, sql: "SELECT id FROM messages WHERE dedup_key = ?", arguments: [dedup]) != nil {
+            if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM messages WHERE dedup_key = ?"), arguments: [dedup]) != nil {
                 summary.duplicates += 1
                 continue
             }
@@ -186,23 +214,23 @@ public final class Ingester: @unchecked Sendable {
             var cases = Set<Int64>()
             for key in keys.linking {
                 if key.hasPrefix("subjroot:") {
-                    if let c = try Int64.fetchOne(db, sql: """
+                    if let c = try Int64.fetchOne(db.cachedStatement(sql: """
                         SELECT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
                         WHERE k.key = ? AND k.linking = 0 ORDER BY m.sent LIMIT 1
-                        """, arguments: [key]) { cases.insert(c) }
+                        """), arguments: [key]) { cases.insert(c) }
                 } else {
-                    for c in try Int64.fetchAll(db, sql: """
+                    for c in try Int64.fetchAll(db.cachedStatement(sql: """
                         SELECT DISTINCT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
                         WHERE k.key = ? AND k.linking = 1
-                        """, arguments: [key]) { cases.insert(c) }
+                        """), arguments: [key]) { cases.insert(c) }
                 }
             }
             let caseID: Int64
             if let keep = cases.min() {
                 caseID = keep
                 for other in cases where other != keep {
-                    try db.execute(sql: "UPDATE messages SET case_id = ? WHERE case_id = ?", arguments: [keep, other])
-                    try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [other])
+                    try db.cachedStatement(sql: "UPDATE messages SET case_id = ? WHERE case_id = ?").execute(arguments: [keep, other])
+                    try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [other])
                     affected.remove(other)
                     if created.remove(other) != nil { created.insert(keep) }
                 }
@@ -221,6 +249,7 @@ public final class Ingester: @unchecked Sendable {
                                          KnowledgeBase.json(m.references), m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
                                          m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy, p.facts[k]])
             let messageRow = db.lastInsertedRowID
+            if let f = p.decodedFacts[k] { factsCache[messageRow] = f }
             for a in m.attachments {
                 try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)")
                     .execute(arguments: [messageRow, a.filename, a.contentType, a.size, a.text])
@@ -254,14 +283,15 @@ public final class Ingester: @unchecked Sendable {
 
     /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
     func rebuildCase(_ caseID: Int64, db: Database) throws {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
-            """, arguments: [caseID])
+            """), arguments: [caseID])
         if rows.isEmpty {
             try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [caseID])
             return
         }
+        defer { try? db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").execute(arguments: [caseID]) }
         let sorted = rows.sorted { a, b in
             let sa: Int64? = a["sent"], sb: Int64? = b["sent"]
             switch (sa, sb) {
@@ -279,9 +309,9 @@ public final class Ingester: @unchecked Sendable {
         }
         // case numbers by pattern priority
         let finder = CaseNumberFinder.shared
-        let caseKeys = try String.fetchAll(db, sql: """
+        let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
-            """, arguments: [caseID]).map { String($0.dropFirst(5)) }
+            """), arguments: [caseID]).map { String($0.dropFirst(5)) }
         var ids: [String] = []
         for p in finder.patterns { for id in caseKeys where !ids.contains(id) && p.matches(id) { ids.append(id) } }
         let first = sorted[0]
@@ -294,14 +324,18 @@ public final class Ingester: @unchecked Sendable {
         } else {
             key = "SUBJ-" + CaseGrouper.stableHash(SubjectNormalizer.shared.normalize(subject).lowercased() + "|" + (first["path"] as String))
         }
-        if try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE key = ? AND id != ?", arguments: [key, caseID]) != nil { key += "#\(caseID)" }
+        if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
         let sents = sorted.compactMap { $0["sent"] as Int64? }
-        try db.execute(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ? WHERE id = ?",
+        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ? WHERE id = ?").execute(
                        arguments: [key, subject, SubjectNormalizer.shared.normalize(subject, dropCaseIDs: ids), sents.min(), sents.max(), sorted.count, MailDate.iso(Date()), caseID])
-        try db.execute(sql: "DELETE FROM case_ids WHERE case_id = ?", arguments: [caseID])
-        for id in ids { try db.execute(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)", arguments: [caseID, id]) }
+        try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").execute(arguments: [caseID])
+        for id in ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").execute(arguments: [caseID, id]) }
         // facts
-        var perMessage = sorted.enumerated().map { k, r in (KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()).renumbered(k + 1) }
+        var perMessage = sorted.enumerated().map { k, r -> MessageFacts in
+            let id: Int64 = r["id"]
+            let facts = factsCache[id] ?? KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()
+            return facts.renumbered(k + 1)
+        }
         perMessage[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
         try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db)
@@ -312,7 +346,7 @@ public final class Ingester: @unchecked Sendable {
 enum FactWriter {
     static func replace(caseID: Int64, knowledge k: CaseKnowledge, db: Database) throws {
         for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE case_id = ?", arguments: [caseID])
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").execute(arguments: [caseID])
         }
         func provenance(_ table: String, _ id: Int64, _ s: TextSpan) throws {
             try db.cachedStatement(sql: "INSERT INTO provenance(case_id, fact_table, fact_id, position, field, start, end) VALUES (?,?,?,?,?,?,?)")
