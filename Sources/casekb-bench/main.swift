@@ -29,6 +29,32 @@ func fileSize(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
 }
 
+/// Run a program as a child, measuring wall time and its peak resident memory (wait4 rusage).
+func runMeasured(_ argv: [String], env: [String: String] = [:], quiet: Bool = true) -> (status: Int32, seconds: Double, maxRSSMiB: Double) {
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    if quiet {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    var pid: pid_t = 0
+    let t0 = now()
+    guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv) == 0 else { return (-1, 0, 0) }
+    var status: Int32 = 0
+    var ru = rusage()
+    wait4(pid, &status, 0, &ru)
+    return ((status >> 8) & 0xFF, now() - t0, Double(ru.ru_maxrss) / 1024)
+}
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * 0.95))] }
+
 let mode = CommandLine.arguments.dropFirst().first ?? "parse"
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("casekb-bench-\(getpid())").path
 defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -102,6 +128,61 @@ case "extract":
         print(String(format: "  %-10@ %.2f s (%d)", name as NSString, now() - t, n))
     }
     print(String(format: "extraction: %d texts, %.1f MB in %.2f s: %.1f MB/s, %.0f texts/s (one core), %d facts", texts.count, Double(bytes) / 1e6, secs, Double(bytes) / 1e6 / secs, Double(texts.count) / secs, items))
+case "ingest":
+    // casekb ingest against notmuch new on the same generated maildir, then search latency side by side
+    let threads = option("--threads", 4000)
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let casekb = binDir + "/casekb"
+    let mail = tmp + "/mail"
+    let t0 = now()
+    let count = try CorpusGenerator(seed: 3).write(threads: threads, to: mail, layout: .maildir)
+    let mailBytes = (try FileManager.default.contentsOfDirectory(atPath: mail + "/cur")).reduce(0) { $0 + fileSize(mail + "/cur/" + $1) }
+    print(String(format: "maildir: %d messages in %d threads, %.1f MB, generated in %.1f s", count, threads, Double(mailBytes) / 1e6, now() - t0))
+    let db = tmp + "/kb.sqlite"
+    let ck = runMeasured([casekb, "ingest", mail, "--db", db, "--json"])
+    let ckRate = Double(count) / ck.seconds
+    print(String(format: "casekb ingest (parse, extract, redact, FTS5, facts): %.1f s, %.0f messages/s, peak RSS %.0f MiB, exit %d, database %.1f MB",
+                 ck.seconds, ckRate, ck.maxRSSMiB, ck.status, Double(fileSize(db) + fileSize(db + "-wal")) / 1e6))
+    let notmuchPath = ["/usr/bin/notmuch", "/usr/local/bin/notmuch"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    var nmRate = 0.0
+    let nmConfig = tmp + "/notmuch-config"
+    if let nm = notmuchPath {
+        try "[database]\npath=\(mail)\n[user]\nname=Bench\nprimary_email=bench@example.com\n[new]\ntags=inbox;\nignore=\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=false\n".write(toFile: nmConfig, atomically: true, encoding: .utf8)
+        let r = runMeasured([nm, "new"], env: ["NOTMUCH_CONFIG": nmConfig])
+        nmRate = Double(count) / r.seconds
+        print(String(format: "notmuch new: %.1f s, %.0f messages/s, peak RSS %.0f MiB, exit %d", r.seconds, nmRate, r.maxRSSMiB, r.status))
+        print(String(format: "ratio casekb/notmuch: %.2f× messages/s; peak memory %.2f×", ckRate / nmRate, ck.maxRSSMiB / max(r.maxRSSMiB, 1)))
+    } else {
+        print("notmuch is not installed (apt-get install notmuch): no side-by-side figure")
+    }
+    // search latency: in-process casekb, casekb CLI, notmuch CLI (each query 15 times)
+    let queries = ["蓝屏", "驱动", "vwifimf", "Dot11SendCompletion", "KB5025229", "\"special pool\"", "iaStorAC", "0x9F"]
+    let kb = try KnowledgeBase(path: db, readOnly: true)
+    print("search latency (median / p95 ms) and hits:")
+    print("  query                  casekb in-process   casekb CLI        notmuch CLI")
+    for q in queries {
+        var inproc: [Double] = []
+        var hits = 0
+        for _ in 0..<15 { let t = now(); hits = try kb.search(q, limit: 20).total; inproc.append((now() - t) * 1000) }
+        var cli: [Double] = []
+        for _ in 0..<5 { cli.append(runMeasured([casekb, "search", q, "--db", db, "--json", "--limit", "20"]).seconds * 1000) }
+        var nmText = "-"
+        if let nm = notmuchPath {
+            var nmt: [Double] = []
+            for _ in 0..<5 { nmt.append(runMeasured([nm, "search", "--output=messages", "--limit=20", q], env: ["NOTMUCH_CONFIG": nmConfig]).seconds * 1000) }
+            // hit count
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: nm)
+            p.arguments = ["count", q]
+            p.environment = ProcessInfo.processInfo.environment.merging(["NOTMUCH_CONFIG": nmConfig]) { $1 }
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run(); p.waitUntilExit()
+            let n = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            nmText = String(format: "%6.1f / %6.1f  %@ hits", median(nmt), p95(nmt), n as NSString)
+        }
+        print(String(format: "  %-22@ %5.2f / %5.2f %5d   %6.1f / %6.1f   %@", q as NSString, median(inproc), p95(inproc), hits, median(cli), p95(cli), nmText as NSString))
+    }
 default:
     print("usage: casekb-bench parse [--threads N]")
     exit(2)

@@ -197,3 +197,5 @@ CREATE INDEX provenance_case ON provenance(case_id);
 -- Full-text index over subject, new text and attachment text. Contentless: the text lives in messages; the indexed
 -- form has CJK runs split into characters and overlapping bigrams and WinDbg addresses removed (see Store/SearchText.swift).
 CREATE VIRTUAL TABLE message_fts USING fts5(subject, body, attachments, content='', tokenize='unicode61 remove_diacritics 2');
+-- rank = bm25 with the subject weighted 5x and attachments 0.5x, so ORDER BY rank stays inside FTS5
+INSERT INTO message_fts(message_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0, 0.5)');

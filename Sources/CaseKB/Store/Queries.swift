@@ -110,30 +110,35 @@ extension KnowledgeBase {
         let (match, terms) = try SearchText.matchExpression(query)
         let (filterSQL, filterArgs) = try filterSQL(filters, caseColumn: "m.case_id", sentColumn: "m.sent")
         return try pool.read { db in
-            let base = "FROM message_fts JOIN messages m ON m.id = message_fts.rowid JOIN cases c ON c.id = m.case_id WHERE message_fts MATCH ?" + filterSQL
+            // rank inside FTS5 first (bm25 weights are the table's rank setting), then fetch the page's rows
+            let filtered = !filterSQL.isEmpty
+            let restrict = filtered ? " AND rowid IN (SELECT m.id FROM messages m WHERE 1 = 1" + filterSQL + ")" : ""
             let args = StatementArguments([match] + filterArgs)
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) " + base, arguments: args) ?? 0
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.key, c.subject, m.position, m.from_name, m.from_address, m.sent, m.new_text, m.subject AS msubject,
-                       bm25(message_fts, 5.0, 1.0, 0.5) AS rank
-                \(base) ORDER BY rank LIMIT ? OFFSET ?
-                """, arguments: args + [limit, offset])
-            let hits = try rows.map { r -> SearchHit in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?" + restrict, arguments: args) ?? 0
+            let page = try Row.fetchAll(db, sql: "SELECT rowid AS id, rank FROM message_fts WHERE message_fts MATCH ?" + restrict + " ORDER BY rank LIMIT ? OFFSET ?",
+                                        arguments: args + [limit, offset])
+            var hits: [SearchHit] = []
+            for p in page {
+                let id: Int64 = p["id"]
+                guard let r = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT c.key, c.subject, m.position, m.from_name, m.from_address, m.sent, m.new_text, m.subject AS msubject
+                    FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.id = ?
+                    """), arguments: [id]) else { continue }
                 let newText: String = r["new_text"]
                 var snippet = SearchText.snippet(newText, terms: terms)
-                if !terms.contains(where: { newText.range(of: $0, options: .caseInsensitive) != nil }) {
+                if !SearchText.containsAny(newText, terms: terms) {
                     // matched in the subject or an attachment
-                    let mid: String = r["msubject"]
-                    if terms.contains(where: { mid.range(of: $0, options: .caseInsensitive) != nil }) { snippet = SearchText.snippet(mid, terms: terms) }
-                    else if let att = try String.fetchOne(db, sql: "SELECT group_concat(text, char(10)) FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.position = ? AND m.case_id = (SELECT id FROM cases WHERE key = ?)", arguments: [r["position"] as Int, r["key"] as String]),
-                            terms.contains(where: { att.range(of: $0, options: .caseInsensitive) != nil }) {
+                    let subject: String = r["msubject"]
+                    if SearchText.containsAny(subject, terms: terms) { snippet = SearchText.snippet(subject, terms: terms) }
+                    else if let att = try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(text, char(10)) FROM attachments WHERE message_id = ?"), arguments: [id]),
+                            SearchText.containsAny(att, terms: terms) {
                         snippet = SearchText.snippet(att, terms: terms)
                     }
                 }
-                let rank: Double = r["rank"]
-                return SearchHit(case: r["key"], subject: r["subject"], message: r["position"],
-                                 from: (r["from_name"] as String?) ?? (r["from_address"] as String?) ?? "(unknown)",
-                                 sent: KnowledgeBase.date(r["sent"]).map(MailDate.iso), snippet: snippet, score: (-rank * 1000).rounded() / 1000)
+                let rank: Double = p["rank"]
+                hits.append(SearchHit(case: r["key"], subject: r["subject"], message: r["position"],
+                                      from: (r["from_name"] as String?) ?? (r["from_address"] as String?) ?? "(unknown)",
+                                      sent: KnowledgeBase.date(r["sent"]).map(MailDate.iso), snippet: snippet, score: (-rank * 1000).rounded() / 1000))
             }
             return SearchResult(results: hits, total: total)
         }

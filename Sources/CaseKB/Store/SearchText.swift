@@ -198,38 +198,65 @@ public enum SearchText {
         return tokens
     }
 
-    /// A snippet of `text` around the first match of any term, with matches marked `[` `]`.
-    public static func snippet(_ text: String, terms: [String], width: Int = 80) -> String {
-        let lower = text.lowercased()
-        let needles = terms.flatMap { t -> [String] in
-            let toks = phraseTokens(t)
-            var variants = [t.lowercased()] + (toks.count > 1 ? [] : toks)
-            // KB4559003 is also written "KB 4559003"
+    /// The byte needles a snippet looks for: each term, lower-cased (ASCII), plus `KB 4559003` for `KB4559003`.
+    static func needles(_ terms: [String]) -> [[UInt8]] {
+        var out: [String] = []
+        for t in terms {
             let l = t.lowercased()
-            if l.hasPrefix("kb"), l.dropFirst(2).allSatisfy(\.isNumber) { variants.append("kb " + l.dropFirst(2)) }
-            return variants
-        }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
-        guard let first = needles.compactMap({ lower.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) else {
-            return String(text.prefix(width * 2)).replacingOccurrences(of: "\n", with: " ")
+            out.append(l)
+            let toks = phraseTokens(t)
+            if toks.count == 1, toks[0] != l { out.append(toks[0]) }
+            if l.hasPrefix("kb"), l.count > 2, l.dropFirst(2).allSatisfy(\.isNumber) { out.append("kb " + l.dropFirst(2)) }
         }
-        let startOffset = max(0, lower.distance(from: lower.startIndex, to: first.lowerBound) - width / 2)
-        let endOffset = min(lower.count, startOffset + width * 2)
-        let chars = Array(text)
-        let window = String(chars[startOffset..<min(endOffset, chars.count)])
-        var marked = window
-        for n in needles where window.range(of: n, options: [.caseInsensitive]) != nil {
-            var searchFrom = marked.startIndex
-            var result = ""
-            while let r = marked.range(of: n, options: [.caseInsensitive], range: searchFrom..<marked.endIndex) {
-                result += marked[searchFrom..<r.lowerBound] + "[" + marked[r] + "]"
-                searchFrom = r.upperBound
+        return out.filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }.map { Array($0.utf8) }
+    }
+
+    static func foldedBytes(_ text: String) -> [UInt8] {
+        text.utf8.map { ($0 &- 0x41) < 26 ? $0 | 0x20 : $0 }
+    }
+
+    /// Whether any term occurs in `text` (ASCII case ignored).
+    public static func containsAny(_ text: String, terms: [String]) -> Bool {
+        let folded = foldedBytes(text)
+        return needles(terms).contains { TextLines.search(folded, 0, folded.count, $0, folded: false) }
+    }
+
+    /// A snippet of `text` around the first match of any term, with matches marked `[` `]` (byte-level search).
+    public static func snippet(_ text: String, terms: [String], width: Int = 80) -> String {
+        let bytes = Array(text.utf8)
+        let folded = bytes.map { ($0 &- 0x41) < 26 ? $0 | 0x20 : $0 }
+        let ns = needles(terms)
+        func find(_ needle: [UInt8], from: Int, to: Int) -> Int? {
+            guard to - from >= needle.count, let first = needle.first else { return nil }
+            var i = from
+            while i <= to - needle.count {
+                if folded[i] == first, folded[i..<(i + needle.count)].elementsEqual(needle) { return i }
+                i += 1
             }
-            result += marked[searchFrom...]
-            marked = result
-            break   // mark the longest term only, so brackets never nest
+            return nil
         }
-        let prefix = startOffset > 0 ? "…" : ""
-        let suffix = endOffset < chars.count ? "…" : ""
-        return prefix + marked.replacingOccurrences(of: "\n", with: " ") + suffix
+        func boundary(_ i: Int) -> Int { var k = max(0, min(i, bytes.count)); while k > 0, k < bytes.count, bytes[k] & 0xC0 == 0x80 { k -= 1 }; return k }
+        var firstHit: Int? = nil
+        for n in ns { if let at = find(n, from: 0, to: folded.count), firstHit == nil || at < firstHit! { firstHit = at } }
+        guard let hit = firstHit else {
+            return String(decoding: bytes[0..<boundary(min(bytes.count, width * 3))], as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+        }
+        let start = boundary(hit - width)
+        let end = boundary(min(bytes.count, hit + width * 2))
+        var out: [UInt8] = start > 0 ? Array("…".utf8) : []
+        var i = start
+        while i < end {
+            var matched = 0
+            for n in ns where i + n.count <= end && folded[i..<(i + n.count)].elementsEqual(n) { matched = n.count; break }
+            if matched > 0 {
+                out.append(0x5B); out.append(contentsOf: bytes[i..<(i + matched)]); out.append(0x5D)
+                i += matched
+            } else {
+                out.append(bytes[i] == 0x0A ? 0x20 : bytes[i])
+                i += 1
+            }
+        }
+        if end < bytes.count { out.append(contentsOf: Array("…".utf8)) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
