@@ -119,8 +119,21 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let kb = try plainErrors { try KnowledgeBase(path: store.path, readOnly: true) }
         let (thread, knowledge) = try plainErrors { try kb.show(key) }
-        if store.json { try printJSON(ParseReport.CaseJSON(thread, knowledge: knowledge)); return }
+        let links = try plainErrors { try kb.links(thread.key) }
+        if store.json {
+            var c = ParseReport.CaseJSON(thread, knowledge: knowledge)
+            c.similarCases = links
+            try printJSON(c)
+            return
+        }
         CaseText.print(thread, knowledge)
+        if !links.isEmpty {
+            print("\nsimilar earlier cases:")
+            for l in links {
+                print("  \(l.case)  \(l.confidence.rawValue) (\(String(format: "%.2f", l.score)))  \(l.subject)")
+                for r in l.reasons { print("    - \(r)") }
+            }
+        }
     }
 }
 

@@ -69,9 +69,12 @@ public struct ParseReport: Encodable, Sendable {
         public var messages: [MessageJSON]
         /// The extracted facts (bugchecks, stacks, pool tags, modules, culprits, recommendations, entities).
         public var knowledge: CaseKnowledge
+        /// Similar earlier cases linked at ingest (`show` only).
+        public var similarCases: [SimilarCase]? = nil
         enum CodingKeys: String, CodingKey {
             case `case`, subject, participants, messages
             case caseIDs = "case_ids", normalizedSubject = "normalized_subject", firstSent = "first_sent", lastSent = "last_sent"
+            case similarCases = "similar_cases"
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -80,6 +83,7 @@ public struct ParseReport: Encodable, Sendable {
             try c.encode(normalizedSubject, forKey: .normalizedSubject); try c.encode(participants, forKey: .participants)
             try c.encode(firstSent, forKey: .firstSent); try c.encode(lastSent, forKey: .lastSent); try c.encode(messages, forKey: .messages)
             try knowledge.encode(to: encoder)   // the contract puts the facts beside the case fields
+            if let similarCases { try c.encode(similarCases, forKey: .similarCases) }
         }
     }
 

@@ -129,6 +129,14 @@ public final class Ingester: @unchecked Sendable {
     public func run(paths: [String]) throws -> IngestSummary {
         let start = Date()
         var summary = IngestSummary()
+        // signatures computed under other rules are recomputed
+        try kb.pool.write { db in
+            let version = try String.fetchOne(db, sql: "SELECT value FROM kb_meta WHERE key = 'signature_rules'")
+            if version != FrameNormalizer.rulesVersion {
+                try db.execute(sql: "UPDATE cases SET dirty = 1")
+                try db.execute(sql: "INSERT OR REPLACE INTO kb_meta(key, value) VALUES ('signature_rules', ?)", arguments: [FrameNormalizer.rulesVersion])
+            }
+        }
         let (expanded, diags) = MailReader.expand(paths)
         var seen = Set<String>()
         let files = expanded.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
@@ -170,12 +178,18 @@ public final class Ingester: @unchecked Sendable {
                 progress(IngestProgress(filesDone: done, filesTotal: files.count, messages: summary.messages, errors: summary.failed, seconds: Date().timeIntervalSince(start)))
             }
         }
-        // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500
+        // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500,
+        // then link each rebuilt case to its most similar earlier cases
         let rebuildStart = Date()
+        var rebuilt: [Int64] = []
         while true {
             let ids = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 LIMIT 500") }
             if ids.isEmpty { break }
             try kb.pool.write { db in for id in ids { try self.rebuildCase(id, db: db) } }
+            rebuilt += ids
+        }
+        for chunk in stride(from: 0, to: rebuilt.count, by: 500).map({ Array(rebuilt[$0..<min($0 + 500, rebuilt.count)]) }) {
+            try kb.pool.write { db in for id in chunk { try self.linkCase(id, db: db) } }
         }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
         let existing = try kb.pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM cases")) }
@@ -284,7 +298,7 @@ public final class Ingester: @unchecked Sendable {
     /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
     func rebuildCase(_ caseID: Int64, db: Database) throws {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, f.path
+            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, m.new_text, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
         if rows.isEmpty {
@@ -339,6 +353,30 @@ public final class Ingester: @unchecked Sendable {
         perMessage[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
         try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db)
+        try kb.writeSignature(caseID: caseID, CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String }), db: db)
+    }
+
+    /// Store the case's links to its most similar earlier cases (credible ones only).
+    func linkCase(_ caseID: Int64, db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [caseID])
+        guard let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID]) else { return }
+        var sig = CrashSignature()
+        let terms = try kb.caseTerms(caseID, db: db)
+        sig.frames = (terms.byKind["frame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
+        sig.edges = Array((terms.byKind["edge"] ?? [:]).keys)
+        sig.blame = (terms.byKind["blame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
+        sig.pool = Array((terms.byKind["pool"] ?? [:]).keys)
+        sig.exactKeys = Array((terms.byKind["exact"] ?? [:]).keys)
+        sig.coreKeys = Array((terms.byKind["core"] ?? [:]).keys)
+        sig.families = Array((terms.byKind["family"] ?? [:]).keys)
+        sig.modules = (terms.byKind["module"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
+        sig.bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
+        guard !sig.isEmpty else { return }
+        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, db: db) where s.confidence != .none {
+            guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
+                .execute(arguments: [caseID, other, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)])
+        }
     }
 }
 

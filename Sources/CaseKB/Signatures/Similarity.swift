@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+
+/// How sure a similar-case answer is: calibrated thresholds on the normalised score (tuned on Corpus/eval).
+public enum Confidence: String, Sendable, Codable {
+    case strong, possible, none
+
+    /// Thresholds on the similarity (score / the query's own score), from `casekb eval-similar` on Corpus/eval.
+    public static let strongThreshold = 0.45
+    public static let possibleThreshold = 0.22
+
+    public init(similarity: Double) {
+        self = similarity >= Confidence.strongThreshold ? .strong : (similarity >= Confidence.possibleThreshold ? .possible : .none)
+    }
+}
+
+/// One prior case that looks like the query, with why.
+public struct SimilarCase: Sendable, Codable {
+    public struct Advice: Sendable, Codable {
+        public var action: String
+        public var target: String?
+        public var message: Int
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(action, forKey: .action); try c.encode(target, forKey: .target); try c.encode(message, forKey: .message)
+        }
+        enum CodingKeys: String, CodingKey { case action, target, message }
+    }
+    public var `case`: String
+    public var subject: String
+    public var score: Double
+    public var confidence: Confidence
+    public var reasons: [String]
+    public var recommendations: [Advice]
+    public var bugchecks: [String]
+}
+
+/// The JSON of `casekb similar --json`.
+public struct SimilarResult: Sendable, Codable {
+    public struct Query: Sendable, Codable {
+        public var bugchecks: [String]
+        public var frames: [String]
+        public var culprits: [String]
+        public var poolTags: [String]
+        enum CodingKeys: String, CodingKey { case bugchecks, frames, culprits; case poolTags = "pool_tags" }
+    }
+    public var query: Query
+    public var results: [SimilarCase]
+    /// `strong`, `possible` or `none`: the best result's confidence (`none` when nothing credible was found).
+    public var confidence: Confidence
+}
+
+/// Scores prior cases against a crash signature: position-aware frame similarity weighted by corpus IDF (FaST /
+/// TraceSim-like), shared call edges, culprit, suspect pool tag, bucket keys, and bugcheck family as soft evidence.
+public struct SimilarityScorer: Sendable {
+    public struct Weights: Sendable {
+        public var frame = 1.0, edge = 1.2, blame = 2.0, pool = 1.5, exact = 0.6, core = 1.0, family = 0.3, module = 0.8
+    }
+    public var weights = Weights()
+    public init() {}
+
+    /// Terms of a case with positions (frames), as stored.
+    public struct CaseTerms: Sendable {
+        public var byKind: [String: [String: Int]] = [:]
+        public init() {}
+        public init(_ s: CrashSignature) {
+            for (k, t) in s.terms {
+                let pos = k == "frame" ? s.frames.firstIndex(of: t) : (k == "blame" ? s.blame.firstIndex(of: t) : (k == "module" ? s.modules.firstIndex(of: t) : 0))
+                byKind[k, default: [:]][t] = byKind[k]?[t] ?? pos ?? 0
+            }
+        }
+        func has(_ kind: String, _ term: String) -> Int? { byKind[kind]?[term] }
+    }
+
+    /// Raw score of candidate `c` for query `q`; `idf(kind, term)`.
+    public func score(_ q: CrashSignature, _ c: CaseTerms, idf: (String, String) -> Double) -> (score: Double, shared: [String: [String]]) {
+        var s = 0.0
+        var shared: [String: [String]] = [:]
+        for (i, f) in q.frames.enumerated() {
+            guard let j = c.has("frame", f) else { continue }
+            let pos = 1.0 / (1.0 + 0.15 * Double(i)) * 1.0 / (1.0 + 0.1 * Double(abs(i - j)))
+            s += weights.frame * idf("frame", f) * pos
+            shared["frame", default: []].append(f)
+        }
+        for e in q.edges where c.has("edge", e) != nil { s += weights.edge * idf("edge", e); shared["edge", default: []].append(e) }
+        for (r, b) in q.blame.enumerated() where c.has("blame", b) != nil {
+            let theirRank = c.has("blame", b) ?? 0
+            s += weights.blame * idf("blame", b) / (1.0 + Double(r) + Double(theirRank) * 0.5)
+            shared["blame", default: []].append(b)
+        }
+        for p in q.pool where c.has("pool", p) != nil { s += weights.pool * idf("pool", p); shared["pool", default: []].append(p) }
+        for k in q.exactKeys where c.has("exact", k) != nil { s += weights.exact * idf("exact", k); shared["exact", default: []].append(k) }
+        for k in q.coreKeys where c.has("core", k) != nil { s += weights.core * idf("core", k); shared["core", default: []].append(k) }
+        for f in q.families where c.has("family", f) != nil { s += weights.family; shared["family", default: []].append(f) }
+        for (i, m) in q.modules.enumerated() where c.has("module", m) != nil {
+            s += weights.module * idf("module", m) / (1.0 + 0.3 * Double(i))
+            shared["module", default: []].append(m)
+        }
+        return (s, shared)
+    }
+
+    /// Reasons an engineer can check in seconds.
+    public static func reasons(_ shared: [String: [String]], query q: CrashSignature, other: (bugchecks: [String], frames: [String])) -> [String] {
+        var out: [String] = []
+        let frames = shared["frame"] ?? []
+        let edges = shared["edge"] ?? []
+        if !edges.isEmpty {
+            // the longest chain of shared edges, innermost first: a ← b ← c
+            var chain: [String] = []
+            for f in q.frames where frames.contains(f) {
+                if chain.isEmpty || edges.contains(chain.last! + ">" + f) { chain.append(f) } else if chain.count < 2 { chain = [f] } else { break }
+            }
+            if chain.count >= 2 { out.append("same call chain: " + chain.joined(separator: " ← ")) }
+        }
+        if out.isEmpty, !frames.isEmpty { out.append("shared frames: " + frames.prefix(4).joined(separator: ", ")) }
+        else if frames.count > 3 { out.append("\(frames.count) relevant frames in common") }
+        if let b = shared["blame"], !b.isEmpty { out.append("same culprit: " + b.joined(separator: ", ")) }
+        else if let m = shared["module"], !m.isEmpty { out.append("same third-party module on the stack: " + m.joined(separator: ", ")) }
+        if let p = shared["pool"], !p.isEmpty {
+            out.append("same suspect pool tag: " + p.joined(separator: ", "))
+        }
+        let mine = q.bugchecks.isEmpty ? "none written" : q.bugchecks.joined(separator: ", ")
+        let theirs = other.bugchecks.isEmpty ? "none written" : other.bugchecks.joined(separator: ", ")
+        if q.bugchecks.isEmpty && other.bugchecks.isEmpty {
+            // nothing to say
+        } else if Set(q.bugchecks).intersection(other.bugchecks).isEmpty {
+            let fam = shared["family"].map { " (same family: \($0.joined(separator: ", ")))" } ?? " (different bugchecks: the match rests on the stack and blame)"
+            out.append("bugchecks: this \(mine); that \(theirs)\(fam)")
+        } else {
+            out.append("bugchecks: this \(mine); that \(theirs)")
+        }
+        return out
+    }
+}
+
+extension KnowledgeBase {
+    /// Store a case's signature terms (replacing what was there).
+    func writeSignature(caseID: Int64, _ s: CrashSignature, db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM signature_terms WHERE case_id = ?").execute(arguments: [caseID])
+        let terms = SimilarityScorer.CaseTerms(s)
+        for (kind, map) in terms.byKind {
+            for (term, pos) in map {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO signature_terms(case_id, kind, term, position) VALUES (?,?,?,?)").execute(arguments: [caseID, kind, term, pos])
+            }
+        }
+    }
+
+    func caseTerms(_ caseID: Int64, db: Database) throws -> SimilarityScorer.CaseTerms {
+        var t = SimilarityScorer.CaseTerms()
+        for r in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, term, position FROM signature_terms WHERE case_id = ?"), arguments: [caseID]) {
+            t.byKind[r["kind"], default: [:]][r["term"]] = r["position"]
+        }
+        return t
+    }
+
+    /// Prior cases like the signature `q`, best first. Candidates come from the term index (rare terms first), so a
+    /// lookup reads a few hundred index entries, never every case. `before` keeps only cases that started earlier;
+    /// `excluding` drops one case (the query's own).
+    public func similar(to q: CrashSignature, limit: Int = 5, excluding: Int64? = nil, before: Int64? = nil, db: Database) throws -> [SimilarCase] {
+        let n = Double(try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM cases")) ?? 0)
+        guard n > 0, !q.isEmpty else { return [] }
+        var idfCache: [String: Double] = [:]
+        func df(_ kind: String, _ term: String) throws -> Int {
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM signature_terms WHERE kind = ? AND term = ?"), arguments: [kind, term]) ?? 0
+        }
+        let qTerms = q.terms
+        for (k, t) in qTerms {
+            let d = Double(try df(k, t))
+            idfCache[k + "\u{1}" + t] = max(0.1, log((n + 1) / (d + 0.5)))
+        }
+        let idf: (String, String) -> Double = { k, t in idfCache[k + "\u{1}" + t] ?? max(0.1, log(n + 1)) }
+        // candidates: cases sharing any informative term (skip terms in more than a fifth of all cases)
+        var prelim: [Int64: Double] = [:]
+        for (k, t) in qTerms where k != "family" {
+            let d = try df(k, t)
+            if Double(d) > max(50, n / 5) { continue }
+            for id in try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 2000"), arguments: [k, t]) {
+                prelim[id, default: 0] += idf(k, t)
+            }
+        }
+        if let ex = excluding { prelim[ex] = nil }
+        let scorer = SimilarityScorer()
+        let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf).score, 1e-9)
+        var scored: [(Int64, Double, [String: [String]])] = []
+        for (id, _) in prelim.sorted(by: { $0.value > $1.value }).prefix(200) {
+            if let b = before, let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id]), first >= b { continue }
+            let (s, shared) = scorer.score(q, try caseTerms(id, db: db), idf: idf)
+            scored.append((id, min(1, s / selfScore), shared))
+        }
+        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        return try scored.prefix(limit).map { id, sim, shared in
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
+            let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
+            let advice = try Row.fetchAll(db.cachedStatement(sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id"), arguments: [id])
+                .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) }
+            let frames = try String.fetchAll(db.cachedStatement(sql: "SELECT term FROM signature_terms WHERE case_id = ? AND kind = 'frame' ORDER BY position"), arguments: [id])
+            return SimilarCase(case: row?["key"] ?? "?", subject: row?["subject"] ?? "", score: (sim * 1000).rounded() / 1000,
+                               confidence: Confidence(similarity: sim),
+                               reasons: SimilarityScorer.reasons(shared, query: q, other: (bugchecks, frames)),
+                               recommendations: advice, bugchecks: bugchecks)
+        }
+    }
+
+    /// The signature of any text with crash output: a bare `!analyze -v`, a `kc` paste, or a whole mail or thread file.
+    public static func querySignature(text: String, path: String? = nil) -> (CrashSignature, CaseKnowledge) {
+        var cases: [CaseThread] = []
+        if let path { cases = ThreadParser.parse(paths: [path]).cases }
+        if cases.isEmpty {
+            let bytes = Array(text.utf8)
+            if case .success = FormatDetector.detect(prefix: Array(bytes.prefix(FormatDetector.prefixSize)), fileSize: bytes.count) {
+                let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("casekb-query-\(UUID().uuidString)")
+                if FileManager.default.createFile(atPath: tmp.path, contents: Data(bytes)) {
+                    cases = ThreadParser.parse(paths: [tmp.path]).cases
+                    try? FileManager.default.removeItem(at: tmp)
+                }
+            }
+        }
+        if !cases.isEmpty {
+            let all = cases.flatMap(\.messages)
+            let extractor = MessageExtractor()
+            let facts = all.enumerated().map { extractor.extract($1, index: $0 + 1) }
+            let k = CaseKnowledge.build(facts)
+            return (CrashSignature(k, texts: all.map(\.newText)), k)
+        }
+        let k = CaseKnowledge.build([MessageExtractor().extract(text: Redactor.shared.redact(text), message: 1, field: "query")])
+        return (CrashSignature(k, texts: [text]), k)
+    }
+
+    /// `casekb similar`: prior cases for a query text.
+    public func similar(text: String, path: String? = nil, limit: Int = 5) throws -> SimilarResult {
+        let (sig, k) = KnowledgeBase.querySignature(text: text, path: path)
+        let results = try pool.read { db in try similar(to: sig, limit: limit, db: db) }
+        let best = results.first?.confidence ?? .none
+        return SimilarResult(query: .init(bugchecks: sig.bugchecks, frames: sig.frames, culprits: k.culprits, poolTags: sig.pool),
+                             results: results.filter { $0.confidence != .none || results.count <= 1 }.filter { $0.confidence != .none },
+                             confidence: best)
+    }
+
+    /// Similar earlier cases linked at ingest (`show` lists them).
+    public func links(_ key: String) throws -> [SimilarCase] {
+        try pool.read { db in
+            guard let id = try caseID(key, db: db) else { return [] }
+            return try Row.fetchAll(db, sql: """
+                SELECT c.key, c.subject, l.score, l.confidence, l.reasons, l.linked_case_id FROM case_links l JOIN cases c ON c.id = l.linked_case_id
+                WHERE l.case_id = ? ORDER BY l.score DESC
+                """, arguments: [id]).map { r in
+                let lid: Int64 = r["linked_case_id"]
+                let advice = try Row.fetchAll(db, sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id", arguments: [lid])
+                    .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) }
+                let bugchecks = try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash'", arguments: [lid])
+                return SimilarCase(case: r["key"], subject: r["subject"], score: r["score"], confidence: Confidence(rawValue: r["confidence"]) ?? .possible,
+                                   reasons: KnowledgeBase.decode([String].self, r["reasons"]) ?? [], recommendations: advice, bugchecks: bugchecks)
+            }
+        }
+    }
+}
