@@ -120,7 +120,7 @@ public enum MailReader {
         func make(_ p: ParsedMail, forwarded: Bool) -> Message {
             let h = p.headers
             let ids = { (name: String) -> [String] in messageIDs(h.value(name) ?? "") }
-            var sent = h.value("Date").flatMap(MailDate.parseRFC5322)
+            var sent = h.value("Date").flatMap { MailDate.parseRFC5322($0) ?? MailDate.parseISOLike($0) }
             if sent == nil, let received = h.value("Received"), let semi = received.lastIndex(of: ";") {
                 sent = MailDate.parseRFC5322(String(received[received.index(after: semi)...]))
             }

@@ -140,6 +140,8 @@ public struct CrashSignature: Sendable, Codable, Hashable {
         for t in texts where t.contains("!") {
             for m in CrashSignature.proseFrame.matches(in: t, range: NSRange(t.startIndex..., in: t)) {
                 guard let r = Range(m.range, in: t), let f = StackExtractor.parseCallSite(t[r], inline: false, allowBareModule: false) else { continue }
+                // `nwifi!_NET_BUFFER_LIST` in a dt command is a type, not a function
+                if let fn = f.function, !fn.contains(where: { $0.isLowercase }) { continue }
                 if n.tier(f) == .definite {
                     let s = n.normalize(f)
                     if seenFrames.insert(s).inserted { frames.append(s) }
@@ -150,6 +152,14 @@ public struct CrashSignature: Sendable, Codable, Hashable {
     }
 
     public init() {}
+
+    /// A signature rebuilt from stored terms (frames, blame and modules in their stored order).
+    public init(terms t: SimilarityScorer.CaseTerms, bugchecks: [String] = []) {
+        func ordered(_ k: String) -> [String] { (t.byKind[k] ?? [:]).sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }.map(\.key) }
+        frames = ordered("frame"); blame = ordered("blame"); modules = ordered("module")
+        edges = ordered("edge"); pool = ordered("pool"); exactKeys = ordered("exact"); coreKeys = ordered("core"); families = ordered("family")
+        self.bugchecks = bugchecks
+    }
 
     /// The (kind, term) pairs the lookup index stores.
     public var terms: [(kind: String, term: String)] {

@@ -6,12 +6,23 @@ public enum Confidence: String, Sendable, Codable {
     case strong, possible, none
 
     /// Thresholds on the similarity (score / the query's own score), from `casekb eval-similar` on Corpus/eval.
-    public static let strongThreshold = 0.45
-    public static let possibleThreshold = 0.22
+    public static let strongThreshold = 0.5
+    public static let possibleThreshold = 0.29
 
     public init(similarity: Double) {
         self = similarity >= Confidence.strongThreshold ? .strong : (similarity >= Confidence.possibleThreshold ? .possible : .none)
     }
+
+    /// Strong also when the evidence corroborates itself: a shared call chain (two edges or more) together with the
+    /// same culprit or the same suspect pool tag, above the possible threshold.
+    public init(similarity: Double, shared: [String: [String]]) {
+        self.init(similarity: similarity)
+        if self == .possible, (shared["edge"]?.count ?? 0) >= 2, !(shared["blame"] ?? []).isEmpty || !(shared["pool"] ?? []).isEmpty {
+            self = .strong
+        }
+    }
+
+    var order: Int { self == .strong ? 2 : (self == .possible ? 1 : 0) }
 }
 
 /// One prior case that looks like the query, with why.
@@ -71,6 +82,7 @@ public struct SimilarityScorer: Sendable {
         }
         func has(_ kind: String, _ term: String) -> Int? { byKind[kind]?[term] }
     }
+
 
     /// Raw score of candidate `c` for query `q`; `idf(kind, term)`.
     public func score(_ q: CrashSignature, _ c: CaseTerms, idf: (String, String) -> Double) -> (score: Double, shared: [String: [String]]) {
@@ -184,10 +196,23 @@ extension KnowledgeBase {
         var scored: [(Int64, Double, [String: [String]])] = []
         for (id, _) in prelim.sorted(by: { $0.value > $1.value }).prefix(200) {
             if let b = before, let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id]), first >= b { continue }
-            let (s, shared) = scorer.score(q, try caseTerms(id, db: db), idf: idf)
-            scored.append((id, min(1, s / selfScore), shared))
+            let terms = try caseTerms(id, db: db)
+            let (s, shared) = scorer.score(q, terms, idf: idf)
+            // cosine-like: a rich analysis and a sparse one about the same crash still score high
+            let other = CrashSignature(terms: terms)
+            for (k, t) in other.terms where idfCache[k + "\u{1}" + t] == nil {
+                idfCache[k + "\u{1}" + t] = max(0.1, log((n + 1) / (Double(try df(k, t)) + 0.5)))
+            }
+            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[k + "\u{1}" + t] ?? 0.1 }).score, 1e-9)
+            // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
+            scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared))
         }
-        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        // credible evidence first, then the score
+        scored.sort { a, b in
+            let ca = Confidence(similarity: a.1, shared: a.2).order, cb = Confidence(similarity: b.1, shared: b.2).order
+            if ca != cb { return ca > cb }
+            return a.1 != b.1 ? a.1 > b.1 : a.0 < b.0
+        }
         return try scored.prefix(limit).map { id, sim, shared in
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
             let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
@@ -195,7 +220,7 @@ extension KnowledgeBase {
                 .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) }
             let frames = try String.fetchAll(db.cachedStatement(sql: "SELECT term FROM signature_terms WHERE case_id = ? AND kind = 'frame' ORDER BY position"), arguments: [id])
             return SimilarCase(case: row?["key"] ?? "?", subject: row?["subject"] ?? "", score: (sim * 1000).rounded() / 1000,
-                               confidence: Confidence(similarity: sim),
+                               confidence: Confidence(similarity: sim, shared: shared),
                                reasons: SimilarityScorer.reasons(shared, query: q, other: (bugchecks, frames)),
                                recommendations: advice, bugchecks: bugchecks)
         }

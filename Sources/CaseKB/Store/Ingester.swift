@@ -359,7 +359,8 @@ public final class Ingester: @unchecked Sendable {
     /// Store the case's links to its most similar earlier cases (credible ones only).
     func linkCase(_ caseID: Int64, db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [caseID])
-        guard let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID]) else { return }
+        // earlier cases only; a case without dates is compared with every other case
+        let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
         var sig = CrashSignature()
         let terms = try kb.caseTerms(caseID, db: db)
         sig.frames = (terms.byKind["frame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)

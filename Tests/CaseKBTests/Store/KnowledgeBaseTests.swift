@@ -31,7 +31,7 @@ struct KnowledgeBaseTests {
         let journal = try kb.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
         _ = try KnowledgeBase(path: path)
-        #expect(try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") } == 1)
+        #expect(try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") } == (try KnowledgeBase.migrations()).count)
         #expect(throws: KnowledgeBase.StoreError.self) { try KnowledgeBase(path: dir.appendingPathComponent("missing.sqlite").path, readOnly: true) }
     }
 
