@@ -183,6 +183,56 @@ case "ingest":
         }
         print(String(format: "  %-22@ %5.2f / %5.2f %5d   %6.1f / %6.1f   %@", q as NSString, median(inproc), p95(inproc), hits, median(cli), p95(cli), nmText as NSString))
     }
+case "lookup":
+    // similar-case lookup latency on a knowledge base of N cases (signature index filled directly, in the shapes
+    // of the generator's root-cause families plus per-case noise frames)
+    let n = option("--cases", 100_000)
+    let db = tmp + "/lookup.sqlite"
+    let kb = try KnowledgeBase(path: db)
+    var rng = SeededGenerator(seed: 5)
+    let t0 = now()
+    try kb.pool.write { db in
+        let families = CrashFamily.all
+        for i in 0..<n {
+            let fam = families[Int(rng.next() % UInt64(families.count))]
+            try db.execute(sql: "INSERT INTO cases(key, subject, normalized_subject, first_sent, last_sent, message_count, dirty, updated_at) VALUES (?, ?, '', ?, ?, 1, 0, '')",
+                           arguments: ["CASE-\(i)", fam.symptomEN, Int64(i) * 60_000, Int64(i) * 60_000])
+            let id = db.lastInsertedRowID
+            var frames = fam.coreFrames.map { String($0.split(separator: "+").first ?? "").lowercased() }
+            if rng.next() % 2 == 0 { frames += fam.outerFrames.prefix(Int(rng.next() % 3)).map { String($0.split(separator: "+").first ?? "").lowercased() } }
+            frames.append("noise\(rng.next() % 20_000)!f\(rng.next() % 50)")   // what makes every dump a little different
+            var sig = CrashSignature()
+            sig.frames = frames
+            sig.edges = zip(frames, frames.dropFirst()).map { $0 + ">" + $1 }
+            sig.blame = [fam.culpritModule.lowercased()]
+            if let tag = fam.poolTag, rng.next() % 2 == 0 { sig.pool = [tag] }
+            let code = BugcheckTable.format(fam.bugchecks[Int(rng.next() % UInt64(fam.bugchecks.count))])
+            sig.exactKeys = [code + "|" + frames[0]]
+            sig.coreKeys = [frames.prefix(3).joined(separator: "|")]
+            sig.families = [CrashSignature.family(code) ?? "other"]
+            sig.modules = [fam.culpritModule.lowercased()]
+            for (k, t) in sig.terms {
+                try db.execute(sql: "INSERT OR IGNORE INTO signature_terms(case_id, kind, term, position) VALUES (?,?,?,?)", arguments: [id, k, t, sig.frames.firstIndex(of: t) ?? 0])
+            }
+        }
+    }
+    print(String(format: "filled %d cases in %.1f s (%.0f MB)", n, now() - t0, Double(fileSize(db) + fileSize(db + "-wal")) / 1e6))
+    var times: [Double] = []
+    var credible = 0
+    for q in 0..<40 {
+        let fam = CrashFamily.all[q % CrashFamily.all.count]
+        var sig = CrashSignature()
+        sig.frames = fam.coreFrames.map { String($0.split(separator: "+").first ?? "").lowercased() } + ["noise-query!x"]
+        sig.edges = zip(sig.frames, sig.frames.dropFirst()).map { $0 + ">" + $1 }
+        sig.blame = [fam.culpritModule.lowercased()]
+        sig.modules = sig.blame
+        sig.families = ["memory-access"]
+        let t = now()
+        let r = try kb.pool.read { db in try kb.similar(to: sig, limit: 5, db: db) }
+        times.append((now() - t) * 1000)
+        if r.first?.confidence != Confidence.none { credible += 1 }
+    }
+    print(String(format: "lookup over %d cases: median %.1f ms, p95 %.1f ms, max %.1f ms (%d/40 queries found a credible match)", n, median(times), p95(times), times.max() ?? 0, credible))
 default:
     print("usage: casekb-bench parse [--threads N]")
     exit(2)
