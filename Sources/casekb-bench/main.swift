@@ -46,10 +46,21 @@ func runMeasured(_ argv: [String], env: [String: String] = [:], quiet: Bool = tr
     var pid: pid_t = 0
     let t0 = now()
     guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv) == 0 else { return (-1, 0, 0) }
+    // peak memory: VmHWM of the child's own address space, sampled (wait4's ru_maxrss would report the parent's
+    // peak, which exec carries over from the spawning process)
     var status: Int32 = 0
-    var ru = rusage()
-    wait4(pid, &status, 0, &ru)
-    return ((status >> 8) & 0xFF, now() - t0, Double(ru.ru_maxrss) / 1024)
+    var hwmKiB = 0
+    while true {
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { break }
+        if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+            hwmKiB = max(hwmKiB, kb)
+        }
+        usleep(20_000)
+    }
+    return ((status >> 8) & 0xFF, now() - t0, Double(hwmKiB) / 1024)
 }
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
@@ -187,6 +198,7 @@ case "lookup":
     // similar-case lookup latency on a knowledge base of N cases (signature index filled directly, in the shapes
     // of the generator's root-cause families plus per-case noise frames)
     let n = option("--cases", 100_000)
+    try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
     let db = tmp + "/lookup.sqlite"
     let kb = try KnowledgeBase(path: db)
     var rng = SeededGenerator(seed: 5)

@@ -99,7 +99,8 @@ public struct CrashSignature: Sendable, Codable, Hashable {
         return map
     }()
 
-    static func family(_ code: String) -> String? {
+    /// The family of a bugcheck code (`0x000000D1` → `memory-access`).
+    public static func family(_ code: String) -> String? {
         if let f = families[code] { return f }
         // _M variants (0x1000007E) share the base code's family
         if code.hasPrefix("0x1"), let v = Hex.parse(Substring(code)) { return families[BugcheckTable.format(UInt32(v & 0x0FFF_FFFF))] }

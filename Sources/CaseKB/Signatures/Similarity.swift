@@ -181,33 +181,33 @@ extension KnowledgeBase {
             idfCache[k + "\u{1}" + t] = max(0.1, log((n + 1) / (d + 0.5)))
         }
         let idf: (String, String) -> Double = { k, t in idfCache[k + "\u{1}" + t] ?? max(0.1, log(n + 1)) }
-        // candidates: cases sharing any informative term (skip terms in more than a fifth of all cases)
+        // candidates: cases sharing the query's rarest informative terms (never more than a few hundred index reads)
+        var dfOf: [String: Int] = [:]
+        for (k, t) in qTerms where k != "family" { dfOf[k + "\u{1}" + t] = try df(k, t) }
         var prelim: [Int64: Double] = [:]
-        for (k, t) in qTerms where k != "family" {
-            let d = try df(k, t)
-            if Double(d) > max(50, n / 5) { continue }
-            for id in try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 2000"), arguments: [k, t]) {
+        for (k, t) in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[$0.kind + "\u{1}" + $0.term] ?? 0) < (dfOf[$1.kind + "\u{1}" + $1.term] ?? 0) }) {
+            let d = dfOf[k + "\u{1}" + t] ?? 0
+            if d == 0 || Double(d) > max(50, n / 5) { continue }
+            if prelim.count >= 300 && d > 20 { break }
+            for id in try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [k, t]) {
                 prelim[id, default: 0] += idf(k, t)
             }
         }
         if let ex = excluding { prelim[ex] = nil }
         let scorer = SimilarityScorer()
         let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf).score, 1e-9)
+        // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
+        let rareIDF = max(0.1, log((n + 1) / 1.5))
         var scored: [(Int64, Double, [String: [String]])] = []
-        for (id, _) in prelim.sorted(by: { $0.value > $1.value }).prefix(200) {
+        for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(60) {
             if let b = before, let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id]), first >= b { continue }
             let terms = try caseTerms(id, db: db)
             let (s, shared) = scorer.score(q, terms, idf: idf)
-            // cosine-like: a rich analysis and a sparse one about the same crash still score high
             let other = CrashSignature(terms: terms)
-            for (k, t) in other.terms where idfCache[k + "\u{1}" + t] == nil {
-                idfCache[k + "\u{1}" + t] = max(0.1, log((n + 1) / (Double(try df(k, t)) + 0.5)))
-            }
-            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[k + "\u{1}" + t] ?? 0.1 }).score, 1e-9)
+            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[k + "\u{1}" + t] ?? rareIDF }).score, 1e-9)
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
             scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared))
         }
-        // credible evidence first, then the score
         scored.sort { a, b in
             let ca = Confidence(similarity: a.1, shared: a.2).order, cb = Confidence(similarity: b.1, shared: b.2).order
             if ca != cb { return ca > cb }
