@@ -137,8 +137,8 @@ public struct CrashSignature: Sendable, Codable, Hashable {
                 if !exactKeys.contains(key) { exactKeys.append(key) }
             }
         }
-        // frames written in prose ("问题出在 nwifi!Dot11SendCompletion"): unordered evidence
-        for t in texts where t.contains("!") {
+        // frames written in prose ("问题出在 nwifi!Dot11SendCompletion"): unordered evidence, for cases without stacks
+        for t in (k.stacks.isEmpty ? texts : []) where t.contains("!") {
             for m in CrashSignature.proseFrame.matches(in: t, range: NSRange(t.startIndex..., in: t)) {
                 guard let r = Range(m.range, in: t), let f = StackExtractor.parseCallSite(t[r], inline: false, allowBareModule: false) else { continue }
                 // `nwifi!_NET_BUFFER_LIST` in a dt command is a type, not a function

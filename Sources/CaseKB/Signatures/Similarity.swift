@@ -145,6 +145,15 @@ public struct SimilarityScorer: Sendable {
     }
 }
 
+/// A signature term: its kind and text.
+struct TermKey: Hashable, Sendable { var kind: String; var term: String }
+
+/// Document frequencies of signature terms, shared by the many lookups of one ingest (they barely change within it).
+public final class TermFrequencies: @unchecked Sendable {
+    var map: [TermKey: Int] = [:]
+    public init() {}
+}
+
 extension KnowledgeBase {
     /// Store a case's signature terms (replacing what was there).
     func writeSignature(caseID: Int64, _ s: CrashSignature, db: Database) throws {
@@ -168,25 +177,30 @@ extension KnowledgeBase {
     /// Prior cases like the signature `q`, best first. Candidates come from the term index (rare terms first), so a
     /// lookup reads a few hundred index entries, never every case. `before` keeps only cases that started earlier;
     /// `excluding` drops one case (the query's own).
-    public func similar(to q: CrashSignature, limit: Int = 5, excluding: Int64? = nil, before: Int64? = nil, db: Database) throws -> [SimilarCase] {
+    public func similar(to q: CrashSignature, limit: Int = 5, excluding: Int64? = nil, before: Int64? = nil,
+                        frequencies: TermFrequencies? = nil, candidates: Int = 60, db: Database) throws -> [SimilarCase] {
         let n = Double(try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM cases")) ?? 0)
         guard n > 0, !q.isEmpty else { return [] }
-        var idfCache: [String: Double] = [:]
+        var idfCache: [TermKey: Double] = [:]
         func df(_ kind: String, _ term: String) throws -> Int {
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM signature_terms WHERE kind = ? AND term = ?"), arguments: [kind, term]) ?? 0
+            let key = TermKey(kind: kind, term: term)
+            if let f = frequencies?.map[key] { return f }
+            let v = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM signature_terms WHERE kind = ? AND term = ?"), arguments: [kind, term]) ?? 0
+            frequencies?.map[key] = v
+            return v
         }
         let qTerms = q.terms
         for (k, t) in qTerms {
             let d = Double(try df(k, t))
-            idfCache[k + "\u{1}" + t] = max(0.1, log((n + 1) / (d + 0.5)))
+            idfCache[TermKey(kind: k, term: t)] = max(0.1, log((n + 1) / (d + 0.5)))
         }
-        let idf: (String, String) -> Double = { k, t in idfCache[k + "\u{1}" + t] ?? max(0.1, log(n + 1)) }
+        let idf: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? max(0.1, log(n + 1)) }
         // candidates: cases sharing the query's rarest informative terms (never more than a few hundred index reads)
-        var dfOf: [String: Int] = [:]
-        for (k, t) in qTerms where k != "family" { dfOf[k + "\u{1}" + t] = try df(k, t) }
+        var dfOf: [TermKey: Int] = [:]
+        for (k, t) in qTerms where k != "family" { dfOf[TermKey(kind: k, term: t)] = try df(k, t) }
         var prelim: [Int64: Double] = [:]
-        for (k, t) in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[$0.kind + "\u{1}" + $0.term] ?? 0) < (dfOf[$1.kind + "\u{1}" + $1.term] ?? 0) }) {
-            let d = dfOf[k + "\u{1}" + t] ?? 0
+        for (k, t) in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[TermKey(kind: $0.kind, term: $0.term)] ?? 0) < (dfOf[TermKey(kind: $1.kind, term: $1.term)] ?? 0) }) {
+            let d = dfOf[TermKey(kind: k, term: t)] ?? 0
             if d == 0 || Double(d) > max(50, n / 5) { continue }
             if prelim.count >= 300 && d > 20 { break }
             for id in try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [k, t]) {
@@ -199,12 +213,12 @@ extension KnowledgeBase {
         // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
         let rareIDF = max(0.1, log((n + 1) / 1.5))
         var scored: [(Int64, Double, [String: [String]])] = []
-        for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(60) {
+        for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(candidates) {
             if let b = before, let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id]), first >= b { continue }
             let terms = try caseTerms(id, db: db)
             let (s, shared) = scorer.score(q, terms, idf: idf)
             let other = CrashSignature(terms: terms)
-            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[k + "\u{1}" + t] ?? rareIDF }).score, 1e-9)
+            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }).score, 1e-9)
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
             scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared))
         }

@@ -17,6 +17,7 @@ public struct IngestSummary: Codable, Sendable {
     /// Time the writer waited for parsed files, and time spent writing (for benchmarks).
     public var waitSeconds = 0.0
     public var writeSeconds = 0.0
+    public var linkSeconds = 0.0
     public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
 
     enum CodingKeys: String, CodingKey {
@@ -188,10 +189,13 @@ public final class Ingester: @unchecked Sendable {
             try kb.pool.write { db in for id in ids { try self.rebuildCase(id, db: db) } }
             rebuilt += ids
         }
+        let linkStart = Date()
+        let frequencies = TermFrequencies()
         for chunk in stride(from: 0, to: rebuilt.count, by: 500).map({ Array(rebuilt[$0..<min($0 + 500, rebuilt.count)]) }) {
-            try kb.pool.write { db in for id in chunk { try self.linkCase(id, db: db) } }
+            try kb.pool.write { db in for id in chunk { try self.linkCase(id, frequencies: frequencies, db: db) } }
         }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
+        summary.linkSeconds = Date().timeIntervalSince(linkStart)
         let existing = try kb.pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM cases")) }
         summary.casesNew = allCreated.intersection(existing).count
         summary.casesUpdated = allAffected.subtracting(allCreated).intersection(existing).count
@@ -357,7 +361,7 @@ public final class Ingester: @unchecked Sendable {
     }
 
     /// Store the case's links to its most similar earlier cases (credible ones only).
-    func linkCase(_ caseID: Int64, db: Database) throws {
+    func linkCase(_ caseID: Int64, frequencies: TermFrequencies? = nil, db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [caseID])
         // earlier cases only; a case without dates is compared with every other case
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
@@ -373,7 +377,7 @@ public final class Ingester: @unchecked Sendable {
         sig.modules = (terms.byKind["module"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
         sig.bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
         guard !sig.isEmpty else { return }
-        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, db: db) where s.confidence != .none {
+        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
             guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
                 .execute(arguments: [caseID, other, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)])
