@@ -7,6 +7,6 @@ struct CaseKBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casekb",
         abstract: "Turn Windows crash-support mail threads into a searchable knowledge base.",
-        subcommands: [IngestCommand.self, SearchCommand.self, ShowCommand.self, SimilarCommand.self, CasesCommand.self, StatsCommand.self, ParseCommand.self, GenerateCommand.self, EvalSimilarCommand.self]
+        subcommands: [IngestCommand.self, SearchCommand.self, ShowCommand.self, SimilarCommand.self, DigestCommand.self, CasesCommand.self, StatsCommand.self, ParseCommand.self, GenerateCommand.self, EvalSimilarCommand.self]
     )
 }

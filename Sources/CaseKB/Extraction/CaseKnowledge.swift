@@ -303,11 +303,13 @@ public struct CaseKnowledge: Sendable, Codable {
         var score: [String: Double] = [:]
         var display: [String: String] = [:]
         var evidence: [String: [String]] = [:]
-        func add(_ raw: String, _ w: Double, _ why: String) {
+        func add(_ raw: String, _ w: Double, _ why: String) { add(raw, w, why, windows: false) }
+        func addWindows(_ raw: String, _ w: Double, _ why: String) { add(raw, w, why, windows: true) }
+        func add(_ raw: String, _ w: Double, _ why: String, windows: Bool) {
             var name = raw
             if let bang = name.firstIndex(of: "!") { name = String(name[..<bang]) }
             let key = FrameRules.canonicalModule(name)
-            guard !key.isEmpty, !rules.isMicrosoft(key) else { return }
+            guard !key.isEmpty, windows || !rules.isMicrosoft(key) else { return }
             score[key, default: 0] += w
             if display[key] == nil { display[key] = name.hasSuffix(".sys") || name.hasSuffix(".SYS") ? String(name.dropLast(4)) : name }
             if !(evidence[key]?.contains(why) ?? false) { evidence[key, default: []].append(why) }
@@ -341,6 +343,12 @@ public struct CaseKnowledge: Sendable, Codable {
             if let t = r.target, t.lowercased().hasSuffix(".sys") { add(t, 2, "advice: \(r.action) \(t)") }
         }
         for f in perMessage { for b in f.blamedInProse { add(b, 1, "blamed in message text") } }
+        // no third-party suspect at all: !analyze's own blame may name a Windows component (vmswitch fixed by a KB)
+        if !score.values.contains(where: { $0 >= 1.5 }) {
+            for (key, values) in k.entities.analyzeFields where key == "IMAGE_NAME" || key == "MODULE_NAME" {
+                for v in values { addWindows(v, 2, "!analyze \(key)") }
+            }
+        }
         return score.filter { $0.value >= 1.5 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { Culprit(module: display[$0.key] ?? $0.key, score: ($0.value * 100).rounded() / 100, evidence: evidence[$0.key] ?? []) }
     }

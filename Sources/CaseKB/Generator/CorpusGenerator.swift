@@ -110,7 +110,8 @@ public struct CorpusGenerator {
         let build = Self.builds[Int(rng.next() % UInt64(Self.builds.count))]
         let hasCase = rng.next() % 10 < 6
         let caseNo = String(format: "CAS-%05d-%@", 10000 + t, Self.caseSuffix(&rng))
-        let reg = "REG:1\(String(format: "%014d", 20_000_000_000 + t * 7919))"
+        let regNumber = String(20_000_000_000 + t * 7919)
+        let reg = "REG:1" + String(repeating: "0", count: max(0, 14 - regNumber.count)) + regNumber
         let topic = chinese ? family.symptomZH : family.symptomEN
         let baseSubject = hasCase ? "[\(reg)] \(caseNo) - \(topic)" : (chinese ? "\(model) \(topic)" : "\(model): \(topic)")
         var date = startDate.addingTimeInterval(Double(t) * 3600 * 2 + Double(rng.next() % 3600))
