@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libxml2's HTML parser, imported through a shim that hides its ICU headers (see Sources/CLibXML2/shim.h).
@@ -21,10 +24,17 @@ let package = Package(
             dependencies: ["CLibXML2", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Resources"), .copy("Schema")]
         ),
+        // The local web UI and JSON API (Hummingbird), read-only over the knowledge base.
+        .target(
+            name: "CaseKBServer",
+            dependencies: ["CaseKB", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         // Thin command-line front end.
         .executableTarget(
             name: "casekb",
-            dependencies: ["CaseKB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CaseKB", "CaseKBServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // Benchmarks that print figures (never timed unit tests).
         .executableTarget(
@@ -33,7 +43,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseKBTests",
-            dependencies: ["CaseKB"]
+            dependencies: ["CaseKB", "CaseKBServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -3,10 +3,10 @@ import CaseKB
 import Foundation
 
 @main
-struct CaseKBCommand: ParsableCommand {
+struct CaseKBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "casekb",
         abstract: "Turn Windows crash-support mail threads into a searchable knowledge base.",
-        subcommands: [IngestCommand.self, SearchCommand.self, ShowCommand.self, SimilarCommand.self, DigestCommand.self, CasesCommand.self, StatsCommand.self, ParseCommand.self, GenerateCommand.self, EvalSimilarCommand.self]
+        subcommands: [IngestCommand.self, SearchCommand.self, ShowCommand.self, SimilarCommand.self, DigestCommand.self, ServeCommand.self, CasesCommand.self, StatsCommand.self, ParseCommand.self, GenerateCommand.self, EvalSimilarCommand.self]
     )
 }

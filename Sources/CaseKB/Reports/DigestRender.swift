@@ -54,7 +54,8 @@ extension Digest {
         return s
     }
 
-    static func escape(_ s: String) -> String {
+    /// HTML-escape text (also drops control characters XML does not allow).
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s.unicodeScalars {

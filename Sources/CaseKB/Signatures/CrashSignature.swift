@@ -178,3 +178,8 @@ public struct CrashSignature: Sendable, Codable, Hashable {
 
     public var isEmpty: Bool { frames.isEmpty && blame.isEmpty && pool.isEmpty && modules.isEmpty }
 }
+
+/// Frame parsing for other modules (the web UI marks the relevant frames of stored stacks).
+public enum StackExtractorBridge {
+    public static func frame(_ text: String) -> StackFrame? { StackExtractor.parseCallSite(text[...], inline: false, allowBareModule: true) }
+}

@@ -144,6 +144,21 @@ extension KnowledgeBase {
         }
     }
 
+    /// Facet counts for a query: bugchecks and culprits among the cases it matches.
+    public func facets(_ query: String, filters: SearchFilters = SearchFilters()) throws -> (bugchecks: [(String, Int)], culprits: [(String, Int)]) {
+        let (match, _) = try SearchText.matchExpression(query)
+        let (filterSQL, filterArgs) = try filterSQL(filters, caseColumn: "m.case_id", sentColumn: "m.sent")
+        return try pool.read { db in
+            let cases = "SELECT DISTINCT m.case_id FROM message_fts JOIN messages m ON m.id = message_fts.rowid WHERE message_fts MATCH ?" + filterSQL
+            let args = StatementArguments([match] + filterArgs)
+            let b = try Row.fetchAll(db, sql: "SELECT code, count(DISTINCT case_id) AS n FROM bugchecks WHERE role = 'crash' AND case_id IN (\(cases)) GROUP BY code ORDER BY n DESC, code LIMIT 10", arguments: args)
+                .map { ($0["code"] as String, $0["n"] as Int) }
+            let c = try Row.fetchAll(db, sql: "SELECT max(module) AS m, count(DISTINCT case_id) AS n FROM culprits WHERE case_id IN (\(cases)) GROUP BY name_key ORDER BY n DESC, m LIMIT 10", arguments: args)
+                .map { ($0["m"] as String, $0["n"] as Int) }
+            return (b, c)
+        }
+    }
+
     /// The case id for a key or any of its case numbers.
     func caseID(_ key: String, db: Database) throws -> Int64? {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE key = ?", arguments: [key]) { return id }

@@ -110,6 +110,7 @@ public enum SearchText {
 
     public struct QueryError: Error, CustomStringConvertible, Sendable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// A user query turned into an FTS5 MATCH expression. Words are ANDed; "double quotes" make a phrase; `OR`
