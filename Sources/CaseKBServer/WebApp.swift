@@ -158,7 +158,19 @@ public enum WebApp {
             }
         }
 
-        router.get("/similar") { _, context in html(page("Similar cases", similarForm(""), nonce: context.nonce)) }
+        router.get("/similar") { request, context -> Response in
+            // GET with ?text= works too, so the results can be linked and loaded without a form post
+            guard let text = request.uri.queryParameters.get("text"), !text.isEmpty else {
+                return html(page("Similar cases", similarForm(""), nonce: context.nonce))
+            }
+            do {
+                let r = try kb.similar(text: text.removingPercentEncoding ?? text, limit: 5)
+                return html(page("Similar cases", similarForm(text) + similarResults(r), nonce: context.nonce))
+            } catch {
+                let (status, message) = classify(error)
+                return html(page("Similar cases", "<p>\(e(message))</p>", nonce: context.nonce), status: status)
+            }
+        }
         router.post("/similar") { request, context -> Response in
             do {
                 let buffer = try await request.body.collect(upTo: context.maxUploadSize)

@@ -99,3 +99,47 @@ struct WebAppTests {
         }
     }
 }
+
+/// Headless Chromium loads the pages and the rendered DOM is checked (skipped, saying why, without Chromium).
+@Suite("Browser")
+struct BrowserTests {
+    static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static func dumpDOM(_ url: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chromium ?? "/usr/bin/chromium")
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=3000", "--dump-dom", url]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("search, case and similar pages render in headless Chromium",
+          .enabled(if: BrowserTests.chromium != nil, "Chromium is not installed (apt-get install chromium); browser test skipped"))
+    func pages() async throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kb = try WebAppTests.knowledgeBase(dir)
+        let app = Application(router: WebApp.router(kb: kb), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let base = "http://127.0.0.1:\(port)"
+            let search = try BrowserTests.dumpDOM(base + "/search?q=vwifimf")
+            #expect(search.contains("CAS-02698-C5V4N5"))
+            let casePage = try BrowserTests.dumpDOM(base + "/cases/CAS-02698-C5V4N5")
+            #expect(casePage.contains("nwifi!Dot11SendCompletion"))
+            #expect(casePage.contains("vwifimf"))
+            let stack = "0: kd> kc\n # Call Site\n00 nt!KeBugCheckEx\n01 nt!KiPageFault\n02 nwifi!Dot11SendCompletion\n03 nwifi!Pt6SendComplete\n04 ndis!ndisCallSendCompleteHandler\n"
+            let similar = try BrowserTests.dumpDOM(base + "/similar?text=" + (stack.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            #expect(similar.contains("same call chain"))
+            // the hostile mail stays text in the rendered DOM: no element was created from it
+            let hostile = try BrowserTests.dumpDOM(base + "/cases/CAS-66666-XSSXSS")
+            #expect(!hostile.contains("<img src=\"x\""))
+            #expect(hostile.contains("&lt;script&gt;alert("))
+        }
+    }
+}
