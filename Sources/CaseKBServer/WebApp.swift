@@ -78,9 +78,10 @@ public enum WebApp {
         """
     }
 
-    /// Snippets mark matches with [ ]: escape first, then turn the marks into <mark>.
+    /// Snippets for pages mark matches with private-use characters: escape first, then turn the marks into <mark>.
+    static let marks = ("\u{E000}", "\u{E001}")
     static func snippetHTML(_ s: String) -> String {
-        e(s).replacingOccurrences(of: "[", with: "<mark>").replacingOccurrences(of: "]", with: "</mark>")
+        e(s).replacingOccurrences(of: marks.0, with: "<mark>").replacingOccurrences(of: marks.1, with: "</mark>")
     }
 
     static func form(_ body: String) -> [String: String] {
@@ -121,7 +122,7 @@ public enum WebApp {
             if !q.trimmingCharacters(in: .whitespaces).isEmpty {
                 do {
                     let f = try filters(request)
-                    let r = try kb.search(q, filters: f, limit: 20, offset: (pageNumber - 1) * 20)
+                    let r = try kb.search(q, filters: f, limit: 20, offset: (pageNumber - 1) * 20, marks: marks)
                     let facets = try kb.facets(q, filters: f)
                     body += "<div class=\"facets\"><h3>Bugchecks</h3><ul>" + facets.bugchecks.map { "<li>\(e($0.0)) (\($0.1))</li>" }.joined()
                     body += "</ul><h3>Culprits</h3><ul>" + facets.culprits.map { "<li>\(e($0.0)) (\($0.1))</li>" }.joined() + "</ul></div>"

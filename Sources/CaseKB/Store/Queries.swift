@@ -106,7 +106,9 @@ extension KnowledgeBase {
     }
 
     /// Ranked full-text search (bm25, subject weighted 5×) with filters; snippets mark the matched words.
-    public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 20, offset: Int = 0) throws -> SearchResult {
+    /// `marks` wrap each match in the snippet (`[` `]` by default; the web UI uses private-use characters).
+    public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 20, offset: Int = 0,
+                       marks: (String, String) = ("[", "]")) throws -> SearchResult {
         let (match, terms) = try SearchText.matchExpression(query)
         let (filterSQL, filterArgs) = try filterSQL(filters, caseColumn: "m.case_id", sentColumn: "m.sent")
         return try pool.read { db in
@@ -125,14 +127,14 @@ extension KnowledgeBase {
                     FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.id = ?
                     """), arguments: [id]) else { continue }
                 let newText: String = r["new_text"]
-                var snippet = SearchText.snippet(newText, terms: terms)
+                var snippet = SearchText.snippet(newText, terms: terms, marks: marks)
                 if !SearchText.containsAny(newText, terms: terms) {
                     // matched in the subject or an attachment
                     let subject: String = r["msubject"]
-                    if SearchText.containsAny(subject, terms: terms) { snippet = SearchText.snippet(subject, terms: terms) }
+                    if SearchText.containsAny(subject, terms: terms) { snippet = SearchText.snippet(subject, terms: terms, marks: marks) }
                     else if let att = try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(text, char(10)) FROM attachments WHERE message_id = ?"), arguments: [id]),
                             SearchText.containsAny(att, terms: terms) {
-                        snippet = SearchText.snippet(att, terms: terms)
+                        snippet = SearchText.snippet(att, terms: terms, marks: marks)
                     }
                 }
                 let rank: Double = p["rank"]

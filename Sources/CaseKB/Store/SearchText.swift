@@ -223,7 +223,7 @@ public enum SearchText {
     }
 
     /// A snippet of `text` around the first match of any term, with matches marked `[` `]` (byte-level search).
-    public static func snippet(_ text: String, terms: [String], width: Int = 80) -> String {
+    public static func snippet(_ text: String, terms: [String], width: Int = 80, marks: (String, String) = ("[", "]")) -> String {
         let bytes = Array(text.utf8)
         let folded = bytes.map { ($0 &- 0x41) < 26 ? $0 | 0x20 : $0 }
         let ns = needles(terms)
@@ -250,7 +250,7 @@ public enum SearchText {
             var matched = 0
             for n in ns where i + n.count <= end && folded[i..<(i + n.count)].elementsEqual(n) { matched = n.count; break }
             if matched > 0 {
-                out.append(0x5B); out.append(contentsOf: bytes[i..<(i + matched)]); out.append(0x5D)
+                out.append(contentsOf: Array(marks.0.utf8)); out.append(contentsOf: bytes[i..<(i + matched)]); out.append(contentsOf: Array(marks.1.utf8))
                 i += matched
             } else {
                 out.append(bytes[i] == 0x0A ? 0x20 : bytes[i])
