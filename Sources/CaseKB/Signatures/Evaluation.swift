@@ -111,17 +111,7 @@ public enum SimilarityEvaluation {
                 let relevant = Set(groupOfCase.filter { $0.key != q && $0.value == group }.map(\.key))
                 let known = !relevant.isEmpty
                 // casekb
-                var sig = CrashSignature()
-                sig.frames = (terms.byKind["frame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-                sig.edges = Array((terms.byKind["edge"] ?? [:]).keys)
-                sig.blame = (terms.byKind["blame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-                sig.pool = Array((terms.byKind["pool"] ?? [:]).keys)
-                sig.exactKeys = Array((terms.byKind["exact"] ?? [:]).keys)
-                sig.coreKeys = Array((terms.byKind["core"] ?? [:]).keys)
-                sig.families = Array((terms.byKind["family"] ?? [:]).keys)
-                sig.modules = (terms.byKind["module"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-        sig.modules = (terms.byKind["module"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-                sig.bugchecks = try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash'", arguments: [q])
+                let sig = CrashSignature(terms: terms, bugchecks: try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash'", arguments: [q]))
                 let results = try kb.similar(to: sig, limit: 50, excluding: q, db: db)
                 let ranked = results.compactMap { idOfKey[$0.case] }
                 let rank = ranked.firstIndex(where: relevant.contains).map { $0 + 1 }

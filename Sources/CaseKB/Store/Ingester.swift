@@ -365,17 +365,8 @@ public final class Ingester: @unchecked Sendable {
         try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [caseID])
         // earlier cases only; a case without dates is compared with every other case
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
-        var sig = CrashSignature()
-        let terms = try kb.caseTerms(caseID, db: db)
-        sig.frames = (terms.byKind["frame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-        sig.edges = Array((terms.byKind["edge"] ?? [:]).keys)
-        sig.blame = (terms.byKind["blame"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-        sig.pool = Array((terms.byKind["pool"] ?? [:]).keys)
-        sig.exactKeys = Array((terms.byKind["exact"] ?? [:]).keys)
-        sig.coreKeys = Array((terms.byKind["core"] ?? [:]).keys)
-        sig.families = Array((terms.byKind["family"] ?? [:]).keys)
-        sig.modules = (terms.byKind["module"] ?? [:]).sorted { $0.value < $1.value }.map(\.key)
-        sig.bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
+        let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
+        let sig = CrashSignature(terms: try kb.caseTerms(caseID, db: db), bugchecks: bugchecks)
         guard !sig.isEmpty else { return }
         for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
             guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
