@@ -175,7 +175,7 @@ struct KnowledgeBaseTests {
                 let deadline = Date().addingTimeInterval(60)
                 while p.isRunning, Date() < deadline {
                     if let kb = try? KnowledgeBase(path: db, readOnly: true),
-                       let n = try? kb.pool.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") }), (n ?? 0) > 0 { break }
+                       let n = try? kb.pool.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0 }), n > 0 { break }
                     Thread.sleep(forTimeInterval: 0.05)
                 }
                 Thread.sleep(forTimeInterval: t)
