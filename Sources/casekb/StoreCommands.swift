@@ -81,8 +81,10 @@ struct IngestCommand: ParsableCommand {
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "search", abstract: "Search past cases (Chinese and English words, driver and frame names, KB numbers, \"phrases\").")
 
-    @Argument(help: "Words to find; \"quote\" a phrase; OR between words; -word excludes.")
-    var query: String
+    @Argument(help: "Words to find (several words are ANDed); \"quote\" a phrase; OR between words; -word excludes (after --).")
+    var words: [String]
+
+    var query: String { words.joined(separator: " ") }
 
     @Option(help: "Only cases that crashed with this bugcheck (d1, 0xD1, DRIVER_IRQL_NOT_LESS_OR_EQUAL).") var bugcheck: String?
     @Option(help: "Only cases naming or blaming this module.") var module: String?

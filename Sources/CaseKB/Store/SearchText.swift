@@ -131,7 +131,7 @@ public enum SearchText {
             if query[j] == "\"" || query[j] == "“" || query[j] == "”" {
                 let open = query.index(after: j)
                 guard let close = query[open...].firstIndex(where: { $0 == "\"" || $0 == "”" || $0 == "“" }) else {
-                    throw QueryError(description: "unbalanced quote in the query: close the phrase that starts at \"\(query[j...].prefix(20))\"")
+                    throw QueryError(description: "unbalanced quote in the query: the phrase \(query[j...].prefix(24)) has no closing quote")
                 }
                 let phrase = String(query[open..<close]).trimmingCharacters(in: .whitespaces)
                 if !phrase.isEmpty { parts.append((phrase, true, negated, pendingOr)); pendingOr = false }
