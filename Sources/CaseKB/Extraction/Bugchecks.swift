@@ -69,8 +69,8 @@ struct BugcheckExtractor {
     static let hex8 = try! NSRegularExpression(pattern: #"(?<![0-9a-zA-Z`])0x([0-9a-fA-F]{8})(?![0-9a-zA-Z`])"#)
     static let nameToken = try! NSRegularExpression(pattern: #"(?<![A-Z0-9_])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+){1,})(?![A-Za-z0-9_])"#)
     static let arg = try! NSRegularExpression(pattern: #"^\s*Arg([1-4]):\s*([0-9a-fA-F`]+)"#)
-    static let negation = ["unlike", "not ", "isn't", "rather than", "instead of", "other than", "不是", "并非", "而非", "不像", "不同于", "区别于", "排除", "不属于"]
-    static let contextWords: [[UInt8]] = ["蓝屏", "藍屏", "bsod", "BSOD", "blue screen", "bugcheck", "BugCheck", "Bugcheck", "stop", "Stop", "STOP", "代码", "代碼", "crash"].map { Array($0.utf8) }
+    static let negation = ExtractionCues.shared.strings("bugcheck-negation")
+    static let contextWords = ExtractionCues.shared.needles("bugcheck-context")
 
     func extract(_ t: TextLines) -> [BugcheckFact] {
         var out: [BugcheckFact] = []
@@ -85,7 +85,7 @@ struct BugcheckExtractor {
             let triggered = lastByte == 0x29 || line.hasPrefix("BUGCHECK_") || t.contains(i, [0x7B])
                 || t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
                 || upperToks.contains { table.codes[String(decoding: t.bytes[$0.0..<$0.1], as: UTF8.self)] != nil }
-                || (t.contains(i, Needles.zeroX) && Self.contextWords.contains(where: { t.contains(i, $0) }))
+                || (t.contains(i, Needles.hexPrefix) && Self.contextWords.contains(where: { t.contains(i, $0) }))
             if !triggered && i > descriptionUntil { i += 1; continue }
             let lineStr = String(line)
             // 1. !analyze title and its Arg lines
@@ -142,7 +142,7 @@ struct BugcheckExtractor {
                 continue
             }
             // 3. BugCheck D1, {…}
-            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.n0), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
+            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.openBrace), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
                let cr = Range(m.range(at: 1), in: lineStr), let ar = Range(m.range(at: 2), in: lineStr),
                let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
                 let args = lineStr[ar].split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
@@ -153,8 +153,8 @@ struct BugcheckExtractor {
             // 4. prose forms
             if !inDescription {
                 let proseCue = t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
-                for m in (proseCue ? Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) : []) {
-                    if false {}
+                let proseMatches = proseCue ? Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) : []
+                for m in proseMatches {
                     guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                           let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
                     // "bugcheck 1" or "stop 3" in plain prose are numbers, not codes, unless written as hex
@@ -164,7 +164,7 @@ struct BugcheckExtractor {
                                             writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
                 }
                 // 5. 0x0000009F with a crash word on the line
-                if t.contains(i, Needles.n1), Self.contextWords.contains(where: { t.contains(i, $0) }) {
+                if t.contains(i, Needles.hexPrefix), Self.contextWords.contains(where: { t.contains(i, $0) }) {
                     for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
@@ -178,16 +178,13 @@ struct BugcheckExtractor {
                     for (a, b) in Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) {
                         let name = String(decoding: t.bytes[a..<b], as: UTF8.self)
                         guard let code = table.codes[name] else { continue }
-                        let la = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: a - t.offsets[i])
-                        let lb = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: b - t.offsets[i])
-                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: la) ? .mention : .crash,
+                        let start = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: a - t.offsets[i])
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: start) ? .mention : .crash,
                                                 writtenAs: name, source: t.span(bytes: a, b)))
-                        _ = lb
                     }
                 }
-            } else if t.contains(i, Needles.n1) || t.contains(i, [0x5F]) {
-                // codes inside a description are mentions ("bugchecks 0xC4, 0xC1 and 0xA will be among…")
             }
+            // codes inside a title's description are skipped ("bugchecks 0xC4, 0xC1 and 0xA will be among…")
             i += 1
         }
         return Self.mergeWithinMessage(out)

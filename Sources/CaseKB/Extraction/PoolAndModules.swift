@@ -20,10 +20,9 @@ struct PoolExtractor {
             }
         }
         var pendingTag: (String, Int)? = nil
-        var lastStarredTag: String? = nil
         for i in 0..<t.count {
             let line = t.lines[i]
-            if t.contains(i, Needles.n2), t.contains(i, Needles.n3) {
+            if t.contains(i, Needles.sizeField), t.contains(i, Needles.previousSize) {
                 let s = String(line)
                 if let m = Self.block.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
                     func g(_ k: Int) -> String { Range(m.range(at: k), in: s).map { String(s[$0]) } ?? "" }
@@ -32,11 +31,10 @@ struct PoolExtractor {
                     let starred = g(1) == "*" || g(6) == "*"
                     let b = PoolBlock(address: g(2).replacingOccurrences(of: "`", with: ""), size: g(3), allocated: g(5) == "Allocated", tag: tag, starred: starred)
                     upsert(tag, owner: nil, suspect: starred, block: b, span: t.span(lines: i, i))
-                    if starred { lastStarredTag = tag }
                 }
                 continue
             }
-            if t.contains(i, Needles.n4) {
+            if t.contains(i, Needles.pooltag) {
                 let s = String(line)
                 if let m = Self.pooltagLine.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
                    let tr = Range(m.range(at: 1), in: s), let or = Range(m.range(at: 2), in: s) {
@@ -44,11 +42,8 @@ struct PoolExtractor {
                 }
                 continue
             }
-            if t.contains(i, Needles.n5), let tag = lastStarredTag {
-                _ = tag   // "Owning component : Unknown" names no owner; the starred block stays ownerless
-                continue
-            }
-            if t.contains(i, [0x21]), t.contains(i, Needles.n6) || t.contains(i, Needles.n7) {
+            // "Owning component : Unknown (update pooltag.txt)" names no owner: nothing to record
+            if t.contains(i, [0x21]), t.contains(i, Needles.tagWord) || t.contains(i, Needles.poolfind) {
                 let s = String(line)
                 if let m = Self.tagCommand.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let tr = Range(m.range(at: 1), in: s) {
                     let tag = String(s[tr])
@@ -57,7 +52,7 @@ struct PoolExtractor {
                     continue
                 }
             }
-            if let (tag, at) = pendingTag, i - at <= 6, t.contains(i, Needles.n8) || t.contains(i, Needles.n9) || t.contains(i, Needles.n10) {
+            if let (tag, at) = pendingTag, i - at <= 6, t.contains(i, Needles.dotSys) || t.contains(i, Needles.dotDll) || t.contains(i, Needles.dotExe) {
                 let s = String(line)
                 if let m = Self.tagHit.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let pr = Range(m.range(at: 2), in: s) {
                     let path = String(s[pr])
@@ -76,7 +71,7 @@ struct PoolExtractor {
 struct ModuleExtractor {
     static let sysName = try! NSRegularExpression(pattern: #"(?<![\w.\\-])([A-Za-z][\w\-]{1,40})\.(sys|SYS|Sys)(?![\w])"#)
     static let analyzeFields = ["MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "IMAGE_VERSION", "DEFAULT_BUCKET_ID", "BUCKET_ID", "PROCESS_NAME", "OS_VERSION", "BUILDLAB_STR", "FAILURE_ID_HASH", "BUGCHECK_STR", "Probably caused by"]
-    static let blameWords: [[UInt8]] = ["引发", "引起", "导致", "造成", "维护的", "caused by", "Probably caused by", "is the culprit", "at fault", "faulting", "blame", "罪魁"].map { Array($0.utf8) }
+    static let blameWords = ExtractionCues.shared.needles("blame")
 
     func extract(_ t: TextLines) -> (modules: [ModuleFact], entities: [EntityFact], blamed: [String]) {
         var modules: [ModuleFact] = []
@@ -158,7 +153,7 @@ struct ModuleExtractor {
                 continue
             }
             // drivers named in prose
-            if t.contains(i, Needles.n8) || t.contains(i, Needles.n11) {
+            if t.contains(i, Needles.dotSys) || t.contains(i, Needles.dotSYS) {
                 let s = String(line)
                 let isBlame = Self.blameWords.contains { t.contains(i, $0) }
                 for m in Self.sysName.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
@@ -178,11 +173,14 @@ struct ModuleExtractor {
 struct EntityExtractor {
     static let kb = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])KB\s?(\d{6,7})(?!\d)"#, options: [.caseInsensitive])
     static let errorCode = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z`])0x([8Cc][0-9A-Fa-f]{7})(?![0-9A-Za-z`])"#)
-    static let featureUpdate = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z.])(1507|1511|1607|1703|1709|1803|1809|1903|1909|2004|20H2|21H1|21H2|22H2|23H2|24H2)(?![0-9A-Za-z.])"#)
+    static let featureUpdate = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z.])("# + ExtractionCues.shared.alternation("feature-update") + #")(?![0-9A-Za-z.])"#)
     static let build = try! NSRegularExpression(pattern: #"(?<![0-9.])(?:10\.0\.)?((?:1[0-9]|2[0-9])\d{3}\.\d{1,5})(?![0-9])"#)
     static let kernelVersion = try! NSRegularExpression(pattern: #"Windows (?:10|11|Server \d{4}) Kernel Version (\d{4,5})"#)
-    static let model = try! NSRegularExpression(pattern: #"(?:机型|型号|機型|model)\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:ThinkPad|ThinkCentre|Latitude|EliteBook|ProBook|OptiPlex|Precision|PowerEdge|ProLiant|Surface(?: Pro| Laptop| Book)?|MateBook|XPS|Vostro|ZBook)\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
-    static let osWords: [[UInt8]] = ["Windows", "windows", "Win10", "win10", "版本", "升级", "系统", "build", "Build", "版本号", "1809", "Version", "OS", "补丁"].map { Array($0.utf8) }
+    static let model = try! NSRegularExpression(pattern: #"(?:"# + ExtractionCues.shared.alternation("model-label") + #")\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:"#
+        + ExtractionCues.shared.alternation("model-series") + #")\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
+    static let osWords = ExtractionCues.shared.needles("os-context")
+    /// Lines that may name a model hold a model label or a series name (lower-cased for a case-blind test).
+    static let modelCues = (ExtractionCues.shared.strings("model-label") + ExtractionCues.shared.strings("model-series")).map { Array($0.lowercased().utf8) }
 
     func extract(_ t: TextLines) -> [EntityFact] {
         var out: [EntityFact] = []
@@ -191,7 +189,7 @@ struct EntityExtractor {
                 out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r, of: s)))
             }
         }
-        for i in 0..<t.count {
+        for i in 0..<t.count where t.has(i, TextLines.Flag.digit) {   // every entity holds a digit
             let line = t.lines[i]
             let s = String(line)
             let range = NSRange(s.startIndex..., in: s)
@@ -201,13 +199,13 @@ struct EntityExtractor {
                 }
             }
             // error codes only in prose lines: register dumps, Arg lines and dt output hold many such values
-            let isWinDbgOutput = t.has(i, TextLines.Flag.backtick) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || t.contains(i, Needles.n12) || t.contains(i, [0x3D]) && t.contains(i, Needles.n13) && line.hasPrefix("r")
-            if t.has(i, TextLines.Flag.digit), !isWinDbgOutput, t.contains(i, Needles.n1) {
+            let isWinDbgOutput = t.has(i, TextLines.Flag.backtick) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || t.contains(i, Needles.kdPrompt) || t.contains(i, [0x3D]) && t.contains(i, Needles.lowerR) && line.hasPrefix("r")
+            if t.has(i, TextLines.Flag.digit), !isWinDbgOutput, t.contains(i, Needles.hexPrefix) {
                 for m in Self.errorCode.matches(in: s, range: range) {
                     if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.errorCode, "0x" + s[d].uppercased(), i, w, s) }
                 }
             }
-            if t.has(i, TextLines.Flag.digit), Self.osWords.contains(where: { t.contains(i, $0) }) || t.contains(i, Needles.n14) {
+            if t.has(i, TextLines.Flag.digit), Self.osWords.contains(where: { t.contains(i, $0) }) {
                 for m in Self.featureUpdate.matches(in: s, range: range) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
@@ -218,8 +216,7 @@ struct EntityExtractor {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
             }
-            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.n15) || t.contains(i, Needles.n16) || t.contains(i, Needles.n17) || t.contains(i, Needles.n18)
-                || t.contains(i, Needles.n19) || t.contains(i, Needles.n20) || t.contains(i, Needles.n21) || t.contains(i, Needles.n22) || t.contains(i, Needles.n23) || t.contains(i, Needles.n24) {
+            if t.has(i, TextLines.Flag.digit), Self.modelCues.contains(where: { t.containsFolded(i, $0) }) {
                 for m in Self.model.matches(in: s, range: range) {
                     for g in [1, 2] {
                         if let w = Range(m.range(at: g), in: s) { add(.machineModel, String(s[w]), i, w, s) }

@@ -217,7 +217,7 @@ struct StackExtractor {
             }
             let inRun = headerOpen || !frames.isEmpty
             // cheap test: frame lines hold '!', "+0x", a back-tick, "(Inline", or follow a header
-            let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.has(i, TextLines.Flag.plus) && t.contains(i, Needles.n25)
+            let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.has(i, TextLines.Flag.plus) && t.contains(i, Needles.plusHex)
             let lineEnd = t.lineEnd(i)
             if candidate, let (frame, shape) = t.bytes.withUnsafeBufferPointer({ StackExtractor.parseLine($0, t.offsets[i], lineEnd, inRun: inRun) }) {
                 if frames.isEmpty { start = i; if command.isEmpty || command == "list" { command = shape == "list" ? "list" : (command.isEmpty ? shape : command) } }
