@@ -74,6 +74,13 @@ public struct CaseNumberFinder: @unchecked Sendable {
         catch { fatalError("casekb resources are broken: \(error)") }
     }()
 
+    /// Case numbers ordered by pattern priority (`CAS-…` before `REG:…`), each once.
+    public func ordered(_ ids: [String]) -> [String] {
+        var out: [String] = []
+        for p in patterns { for id in ids where !out.contains(id) && p.matches(id) { out.append(id) } }
+        return out
+    }
+
     /// Every case number in `text`, ordered by pattern priority, then position.
     public func find(in text: String) -> [String] {
         var out: [String] = []
@@ -184,20 +191,20 @@ public enum CaseGrouper {
                 return ma.source.index < mb.source.index
             }
         }
-        var ids: [String] = []
-        for p in finder.patterns {
-            for id in allIDs where !ids.contains(id) && p.matches(id) { ids.append(id) }
-        }
+        let ids = finder.ordered(allIDs)
         let first = sorted[0]
-        let key: String
-        if let id = ids.first { key = id }
-        else if let root = sorted.lazy.compactMap({ $0.references.first }).first ?? sorted.lazy.compactMap({ $0.messageID }).first {
-            key = root
-        } else {
-            key = "SUBJ-" + stableHash(normalizer.normalize(first.subject).lowercased() + "|" + first.source.file)
-        }
+        let key = caseKey(caseIDs: ids, rootIDs: sorted.map { $0.references.first ?? $0.messageID }, subject: first.subject, file: first.source.file)
         return CaseThread(key: key, caseIDs: ids, subject: first.subject,
                           normalizedSubject: normalizer.normalize(first.subject, dropCaseIDs: ids), messages: sorted)
+    }
+
+    /// The key of a case: its first case number, else the root Message-ID of its earliest message that names one
+    /// (`rootIDs`: per message in time order, the first References entry, else its own Message-ID), else a hash of
+    /// the first subject and file.
+    public static func caseKey(caseIDs: [String], rootIDs: [String?], subject: String, file: String) -> String {
+        if let id = caseIDs.first { return id }
+        if let root = rootIDs.lazy.compactMap({ $0 }).first { return root }
+        return "SUBJ-" + stableHash(SubjectNormalizer.shared.normalize(subject).lowercased() + "|" + file)
     }
 
     /// FNV-1a, printed as 8 hex digits: stable across runs (Swift's hashValue is seeded per process).

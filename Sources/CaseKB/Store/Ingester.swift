@@ -330,18 +330,12 @@ public final class Ingester: @unchecked Sendable {
         let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
             """), arguments: [caseID]).map { String($0.dropFirst(5)) }
-        var ids: [String] = []
-        for p in finder.patterns { for id in caseKeys where !ids.contains(id) && p.matches(id) { ids.append(id) } }
+        let ids = finder.ordered(caseKeys)
         let first = sorted[0]
         let subject: String = first["subject"]
-        var key: String
-        if let id = ids.first { key = id }
-        else if let root = sorted.lazy.compactMap({ (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first }).first
-                    ?? sorted.lazy.compactMap({ $0["message_id"] as String? }).first {
-            key = root
-        } else {
-            key = "SUBJ-" + CaseGrouper.stableHash(SubjectNormalizer.shared.normalize(subject).lowercased() + "|" + (first["path"] as String))
-        }
+        var key = CaseGrouper.caseKey(caseIDs: ids,
+                                      rootIDs: sorted.map { (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first ?? ($0["message_id"] as String?) },
+                                      subject: subject, file: first["path"])
         if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
         let sents = sorted.compactMap { $0["sent"] as Int64? }
         try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ? WHERE id = ?").execute(

@@ -173,9 +173,7 @@ extension KnowledgeBase {
             guard let id = try caseID(key, db: db) else { throw StoreError.notFound("no case \(key) in \(path)") }
             guard let c = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]) else { throw StoreError.notFound("no case \(key)") }
             let ids = try String.fetchAll(db, sql: "SELECT value FROM case_ids WHERE case_id = ?", arguments: [id])
-            let finder = CaseNumberFinder.shared
-            var orderedIDs: [String] = []
-            for p in finder.patterns { for v in ids where !orderedIDs.contains(v) && p.matches(v) { orderedIDs.append(v) } }
+            let orderedIDs = CaseNumberFinder.shared.ordered(ids)
             var messages: [Message] = []
             var facts: [MessageFacts] = []
             for r in try Row.fetchAll(db, sql: """
