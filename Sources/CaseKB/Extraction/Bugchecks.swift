@@ -82,10 +82,13 @@ struct BugcheckExtractor {
             // byte-level triggers; most WinDbg lines have none and never become Strings
             let lastByte = t.lineEnd(i) > t.offsets[i] ? t.bytes[t.lineEnd(i) - 1] : 0
             let upperToks = t.has(i, TextLines.Flag.underscore) && t.has(i, TextLines.Flag.upper) ? Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) : []
-            let triggered = lastByte == 0x29 || line.hasPrefix("BUGCHECK_") || t.contains(i, [0x7B])
-                || t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
-                || upperToks.contains { table.codes[String(decoding: t.bytes[$0.0..<$0.1], as: UTF8.self)] != nil }
-                || (t.contains(i, Needles.hexPrefix) && Self.contextWords.contains(where: { t.contains(i, $0) }))
+            let proseCue = t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
+            let hexCue = t.contains(i, Needles.hexPrefix) && Self.contextWords.contains(where: { t.contains(i, $0) })
+            let namedCodes = upperToks.compactMap { r -> (Int, Int, String, UInt32)? in
+                let name = String(decoding: t.bytes[r.0..<r.1], as: UTF8.self)
+                return table.codes[name].map { (r.0, r.1, name, $0) }
+            }
+            let triggered = lastByte == 0x29 || line.hasPrefix("BUGCHECK_") || t.contains(i, [0x7B]) || proseCue || hexCue || !namedCodes.isEmpty
             if !triggered && i > descriptionUntil { i += 1; continue }
             let lineStr = String(line)
             // 1. !analyze title and its Arg lines
@@ -152,7 +155,6 @@ struct BugcheckExtractor {
             }
             // 4. prose forms
             if !inDescription {
-                let proseCue = t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
                 let proseMatches = proseCue ? Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) : []
                 for m in proseMatches {
                     guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
@@ -164,7 +166,7 @@ struct BugcheckExtractor {
                                             writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
                 }
                 // 5. 0x0000009F with a crash word on the line
-                if t.contains(i, Needles.hexPrefix), Self.contextWords.contains(where: { t.contains(i, $0) }) {
+                if hexCue {
                     for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
                         guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
                               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
@@ -174,10 +176,8 @@ struct BugcheckExtractor {
                     }
                 }
                 // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
-                if t.has(i, TextLines.Flag.underscore), t.has(i, TextLines.Flag.upper), !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
-                    for (a, b) in Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) {
-                        let name = String(decoding: t.bytes[a..<b], as: UTF8.self)
-                        guard let code = table.codes[name] else { continue }
+                if !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
+                    for (a, b, name, code) in namedCodes {
                         let start = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: a - t.offsets[i])
                         out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: start) ? .mention : .crash,
                                                 writtenAs: name, source: t.span(bytes: a, b)))

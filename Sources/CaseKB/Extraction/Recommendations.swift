@@ -219,24 +219,3 @@ struct RecommendationExtractor: @unchecked Sendable {
         }
     }
 }
-
-extension ByteText {
-    /// ASCII case-insensitive containment (`needle` already lower-case).
-    static func containsFolded(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return true }
-        let n = needle.count
-        var i = haystack.startIndex
-        let end = haystack.endIndex
-        @inline(__always) func fold(_ c: UInt8) -> UInt8 { (c &- 0x41) < 26 ? c | 0x20 : c }
-        while i != end {
-            if fold(haystack[i]) == first {
-                var j = haystack.index(after: i)
-                var k = 1
-                while k < n, j != end, fold(haystack[j]) == needle[k] { j = haystack.index(after: j); k += 1 }
-                if k == n { return true }
-            }
-            i = haystack.index(after: i)
-        }
-        return false
-    }
-}

@@ -90,40 +90,7 @@ struct TextLines {
     }
 
     static func search(_ bytes: [UInt8], _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {
-        let n = needle.count
-        guard n > 0, end - start >= n, let first = needle.first else { return n == 0 }
-        return bytes.withUnsafeBufferPointer { b -> Bool in
-            guard let base = b.baseAddress else { return false }
-            return needle.withUnsafeBufferPointer { nb -> Bool in
-                guard let nbase = nb.baseAddress else { return false }
-                if !folded || !((first >= 0x61 && first <= 0x7A)) {
-                    var i = start
-                    while i <= end - n {
-                        guard let p = memchr(base + i, Int32(first), end - n + 1 - i) else { return false }
-                        let at = UnsafeRawPointer(p) - UnsafeRawPointer(base)
-                        if folded {
-                            var k = 1
-                            while k < n { let c = base[at + k]; if ((c &- 0x41) < 26 ? c | 0x20 : c) != nbase[k] { break }; k += 1 }
-                            if k == n { return true }
-                        } else if memcmp(base + at + 1, nbase + 1, n - 1) == 0 { return true }
-                        i = at + 1
-                    }
-                    return false
-                }
-                // folded search for a lower-case letter: scan both cases of the first byte
-                var i = start
-                while i <= end - n {
-                    let c = base[i]
-                    if c | 0x20 == first {
-                        var k = 1
-                        while k < n { let d = base[i + k]; if ((d &- 0x41) < 26 ? d | 0x20 : d) != nbase[k] { break }; k += 1 }
-                        if k == n { return true }
-                    }
-                    i += 1
-                }
-                return false
-            }
-        }
+        bytes.withUnsafeBufferPointer { ByteText.search($0, start, end, needle, folded: folded) }
     }
 
     var count: Int { lines.count }

@@ -3,28 +3,51 @@ import Foundation
 /// Byte-level helpers over UTF-8, for hot paths where Character-level String operations cost 10–100×
 /// (see shared/notes/swift-text-performance.md).
 enum ByteText {
-    /// Whether `haystack` contains `needle` (both UTF-8).
-    @inline(__always)
-    static func contains(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return true }
+    /// Whether bytes `start..<end` of `p` contain `needle`: memchr for the first byte, then a compare. With `folded`,
+    /// ASCII letters of the haystack are compared lower-cased (`needle` must be lower-case).
+    static func search(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {
         let n = needle.count
-        var i = haystack.startIndex
-        let end = haystack.endIndex
-        while i != end {
-            if haystack[i] == first {
-                var j = haystack.index(after: i)
-                var k = 1
-                while k < n, j != end, haystack[j] == needle[k] { j = haystack.index(after: j); k += 1 }
-                if k == n { return true }
+        guard n > 0 else { return true }
+        guard let base = p.baseAddress, end - start >= n, let first = needle.first else { return false }
+        @inline(__always) func fold(_ c: UInt8) -> UInt8 { folded && (c &- 0x41) < 26 ? c | 0x20 : c }
+        @inline(__always) func matches(at i: Int) -> Bool {
+            var k = 1
+            while k < n, fold(base[i + k]) == needle[k] { k += 1 }
+            return k == n
+        }
+        if !folded || !(first >= 0x61 && first <= 0x7A) {
+            var i = start
+            while i <= end - n {
+                guard let hit = memchr(base + i, Int32(first), end - n + 1 - i) else { return false }
+                let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if matches(at: at) { return true }
+                i = at + 1
             }
-            i = haystack.index(after: i)
+            return false
+        }
+        // a lower-case first letter may stand in either case
+        var i = start
+        while i <= end - n {
+            if base[i] | 0x20 == first, matches(at: i) { return true }
+            i += 1
         }
         return false
     }
 
-    @inline(__always)
+    /// Whether `haystack` contains `needle` (both UTF-8).
+    static func contains(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
+        var s = Substring(haystack)
+        return s.withUTF8 { search($0, 0, $0.count, needle, folded: false) }
+    }
+
     static func contains(_ haystack: String, _ needle: [UInt8]) -> Bool {
         contains(Substring(haystack).utf8, needle)
+    }
+
+    /// ASCII case-insensitive containment (`needle` already lower-case).
+    static func containsFolded(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
+        var s = Substring(haystack)
+        return s.withUTF8 { search($0, 0, $0.count, needle, folded: true) }
     }
 
     /// The substring without leading and trailing ASCII spaces, tabs, CR, NBSP and ideographic spaces (byte-level).
