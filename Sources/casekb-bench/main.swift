@@ -128,12 +128,16 @@ case "extract":
     let bytes = texts.reduce(0) { $0 + $1.utf8.count }
     let extractor = MessageExtractor()
     var items = 0
+    let repeats = max(1, option("--repeat", 1))
     let t0 = now()
-    for (k, text) in texts.enumerated() {
-        let f = extractor.extract(text: text, message: k, field: "new_text")
-        items += f.bugchecks.count + f.stacks.count + f.poolTags.count + f.modules.count + f.recommendations.count + f.entities.count
+    for _ in 0..<repeats {
+        items = 0
+        for (k, text) in texts.enumerated() {
+            let f = extractor.extract(text: text, message: k, field: "new_text")
+            items += f.bugchecks.count + f.stacks.count + f.poolTags.count + f.modules.count + f.recommendations.count + f.entities.count
+        }
     }
-    let secs = now() - t0
+    let secs = (now() - t0) / Double(repeats)
     // where the time goes, extractor by extractor
     let lines = texts.enumerated().map { TextLinesProbe.make($1, $0) }
     for name in ["lines", "bugchecks", "stacks", "pool", "modules", "entities", "advice"] {

@@ -57,75 +57,184 @@ public struct BugcheckTable: Sendable {
 }
 
 /// Finds bugchecks in every form engineers write them, and tells a crash's code from a passing mention.
+/// Lines are selected by `Trigger` literals and byte classes; the forms are parsed at byte level (no regular
+/// expressions on the hot path).
 struct BugcheckExtractor {
     let table = BugcheckTable.shared
-
-    // `NAME (code)` title of !analyze -v
-    static let title = try! NSRegularExpression(pattern: #"^\s*([A-Z][A-Z0-9_]{3,})\s*\((?:0x)?([0-9a-fA-F]{1,8})\)\s*$"#)
-    // BugCheck D1, {fffff…, 2, 0, fffff…}
-    static let braces = try! NSRegularExpression(pattern: #"BugCheck\s+([0-9A-Fa-f]{1,8})\s*,\s*\{([^}]*)\}"#, options: [.caseInsensitive])
-    // prose: bugcheck 0x1e / bugcheck为D1 / STOP 0x0000007E / 蓝屏代码 0x50 / .bugcheck "Bugcheck code 000000D1"
-    static let prose = try! NSRegularExpression(pattern: #"(?:bug\s?check(?:\s+code)?|stop(?:\s+code)?|蓝屏代码|藍屏代碼|蓝屏错误代码|停止代码|停止代碼|错误代码|錯誤代碼|Fatal System Error)\s*(?:is|was|为|是|:|：|=|of)?\s*(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})(?![0-9a-zA-Z_])"#, options: [.caseInsensitive])
-    static let hex8 = try! NSRegularExpression(pattern: #"(?<![0-9a-zA-Z`])0x([0-9a-fA-F]{8})(?![0-9a-zA-Z`])"#)
-    static let nameToken = try! NSRegularExpression(pattern: #"(?<![A-Z0-9_])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+){1,})(?![A-Za-z0-9_])"#)
-    static let arg = try! NSRegularExpression(pattern: #"^\s*Arg([1-4]):\s*([0-9a-fA-F`]+)"#)
     static let negation = ExtractionCues.shared.strings("bugcheck-negation")
-    static let contextWords = ExtractionCues.shared.needles("bugcheck-context")
+    /// Prose cues before a code, lower-case: (cue, may be followed by " code").
+    static let proseCues: [([UInt8], Bool)] = [
+        ("bugcheck", true), ("bug check", true), ("bug\tcheck", true), ("stop", true), ("蓝屏代码", false), ("藍屏代碼", false),
+        ("蓝屏错误代码", false), ("停止代码", false), ("停止代碼", false), ("错误代码", false), ("錯誤代碼", false), ("fatal system error", false),
+    ].map { (Array($0.0.utf8), $0.1) }
+    /// What may stand between a prose cue and its code ("bugcheck为D1", "stop code is 0x50"), lower-case.
+    static let connectors: [[UInt8]] = ["is", "was", "为", "是", ":", "：", "=", "of"].map { Array($0.utf8) }
+
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x0B || c == 0x0C }
+    @inline(__always) static func isWord(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F }
+    @inline(__always) static func isAlnum(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 }
+
+    /// Hex digits at `k` (at most `max`): their end, or nil when there are none.
+    static func hexRun(_ b: [UInt8], _ k: Int, _ end: Int, max: Int) -> Int? {
+        var e = k
+        while e < end, e - k < max, Hex.isHexByte(b[e]) { e += 1 }
+        return e > k ? e : nil
+    }
+
+    static func skipSpaces(_ b: [UInt8], _ k: Int, _ end: Int) -> Int {
+        var k = k
+        while k < end, isSpace(b[k]) { k += 1 }
+        return k
+    }
+
+    static func hasFoldedPrefix(_ b: [UInt8], _ k: Int, _ end: Int, _ lit: [UInt8]) -> Bool {
+        guard end - k >= lit.count else { return false }
+        for j in 0..<lit.count where TriggerSet.lower[Int(b[k + j])] != lit[j] { return false }
+        return true
+    }
+
+    /// `NAME (code)` — the title of `!analyze -v`: (name range, code) when the line is exactly that.
+    static func parseTitle(_ b: [UInt8], _ a: Int, _ end: Int) -> (Int, Int, UInt32)? {
+        var k = skipSpaces(b, a, end)
+        let ns = k
+        guard k < end, (b[k] &- 0x41) < 26 else { return nil }
+        k += 1
+        while k < end, (b[k] &- 0x41) < 26 || (b[k] &- 0x30) < 10 || b[k] == 0x5F { k += 1 }
+        let ne = k
+        guard ne - ns >= 4 else { return nil }
+        k = skipSpaces(b, k, end)
+        guard k < end, b[k] == 0x28 else { return nil }
+        k += 1
+        if k + 1 < end, b[k] == 0x30, b[k + 1] | 0x20 == 0x78 { k += 2 }
+        guard let he = hexRun(b, k, end, max: 8), he < end, b[he] == 0x29 else { return nil }
+        guard let code = Hex.parse(Substring(decoding: b[k..<he], as: UTF8.self)) else { return nil }
+        guard skipSpaces(b, he + 1, end) == end else { return nil }
+        return (ns, ne, UInt32(truncatingIfNeeded: code))
+    }
+
+    /// `Arg1: fffff80212345678, …` — the value, without back-ticks, lower-case, with 0x.
+    static func parseArg(_ b: [UInt8], _ a: Int, _ end: Int) -> String? {
+        var k = skipSpaces(b, a, end)
+        guard end - k >= 5, b[k] == 0x41, b[k + 1] == 0x72, b[k + 2] == 0x67, (b[k + 3] &- 0x31) < 4, b[k + 4] == 0x3A else { return nil }
+        k = skipSpaces(b, k + 5, end)
+        var v: [UInt8] = Array("0x".utf8)
+        while k < end, Hex.isHexByte(b[k]) || b[k] == 0x60 { if b[k] != 0x60 { v.append(TriggerSet.lower[Int(b[k])]) }; k += 1 }
+        return v.count > 2 ? String(decoding: v, as: UTF8.self) : nil
+    }
+
+    /// `BugCheck D1, {fffff…, 2, 0, fffff…}` anywhere on the line: (match range, code, args).
+    static func parseBraces(_ t: TextLines, _ line: Int) -> (Int, Int, UInt32, [String])? {
+        let b = t.bytes, end = t.lineEnd(line)
+        for at in t.positions(line, Array("bugcheck".utf8), folded: true) {
+            var k = at + 8
+            let s = k
+            k = skipSpaces(b, k, end)
+            guard k > s, let he = hexRun(b, k, end, max: 8), he == end || !Hex.isHexByte(b[he]) else { continue }
+            guard let code = Hex.parse(Substring(decoding: b[k..<he], as: UTF8.self)) else { continue }
+            k = skipSpaces(b, he, end)
+            guard k < end, b[k] == 0x2C else { continue }
+            k = skipSpaces(b, k + 1, end)
+            guard k < end, b[k] == 0x7B else { continue }
+            let open = k + 1
+            var close = open
+            while close < end, b[close] != 0x7D { close += 1 }
+            guard close < end else { continue }
+            let inside = String(decoding: b[open..<close], as: UTF8.self)
+            let args = inside.split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
+            return (at, close + 1, UInt32(truncatingIfNeeded: code), args)
+        }
+        return nil
+    }
+
+    /// Prose forms: a cue (`bugcheck`, `stop code`, `蓝屏代码`…), an optional connector (`is`, `为`, `:`), then a code
+    /// in hex: (match range, code range) for each.
+    static func parseProse(_ t: TextLines, _ line: Int) -> [(Int, Int, Int, Int)] {
+        let b = t.bytes, end = t.lineEnd(line)
+        var out: [(Int, Int, Int, Int)] = []
+        for (cue, mayHaveCode) in proseCues {
+            for at in t.positions(line, cue, folded: true) {
+                var k = at + cue.count
+                if mayHaveCode {
+                    let s = skipSpaces(b, k, end)
+                    if s > k, hasFoldedPrefix(b, s, end, Array("code".utf8)) { k = s + 4 }
+                }
+                let afterSpaces = skipSpaces(b, k, end)
+                var starts = [afterSpaces]
+                if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts.insert(skipSpaces(b, afterSpaces + c.count, end), at: 0) }
+                for s in starts {
+                    var h = s
+                    if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
+                    if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, s, he)); break }
+                }
+            }
+        }
+        // leftmost first; a cue inside an earlier match ("错误代码" in "蓝屏错误代码") is not a second one
+        var kept: [(Int, Int, Int, Int)] = []
+        for m in out.sorted(by: { $0.0 < $1.0 }) where kept.last.map({ m.0 >= $0.1 }) ?? true { kept.append(m) }
+        return kept
+    }
+
+    /// `0x0000009F` — eight hex digits after 0x, not part of a longer token: code ranges (after the 0x).
+    static func hex8(_ t: TextLines, _ line: Int) -> [(Int, Int)] {
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        var out: [(Int, Int)] = []
+        for at in t.positions(line, Array("0x".utf8), folded: false) {
+            if at > a, isAlnum(b[at - 1]) || b[at - 1] == 0x60 { continue }
+            guard let he = hexRun(b, at + 2, end, max: 9), he - at - 2 == 8, he == end || !(isAlnum(b[he]) || b[he] == 0x60) else { continue }
+            out.append((at + 2, he))
+        }
+        return out
+    }
 
     func extract(_ t: TextLines) -> [BugcheckFact] {
         var out: [BugcheckFact] = []
         var descriptionUntil = -1          // lines of a title's description: codes there are mentions
+        let b = t.bytes
+        func text(_ x: Int, _ y: Int) -> String { String(decoding: b[x..<y], as: UTF8.self) }
         var i = 0
         while i < t.count {
-            let line = t.lines[i]
-            if !(t.has(i, TextLines.Flag.digit) || t.has(i, TextLines.Flag.underscore)) { i += 1; continue }   // every form holds a digit or a NAME_WITH_UNDERSCORES
-            // byte-level triggers; most WinDbg lines have none and never become Strings
-            let lastByte = t.lineEnd(i) > t.offsets[i] ? t.bytes[t.lineEnd(i) - 1] : 0
-            let upperToks = t.has(i, TextLines.Flag.underscore) && t.has(i, TextLines.Flag.upper) ? Self.upperTokens(t.bytes, t.offsets[i], t.lineEnd(i)) : []
-            let proseCue = t.containsFolded(i, Needles.bug) || t.containsFolded(i, Needles.stop) || t.contains(i, Needles.daima) || t.contains(i, Needles.daimaT) || t.contains(i, Needles.fatal)
-            let hexCue = t.contains(i, Needles.hexPrefix) && Self.contextWords.contains(where: { t.contains(i, $0) })
+            let f = t.flags[i]
+            if f & (TextLines.Flag.digit | TextLines.Flag.underscore) == 0 { i += 1; continue }   // every form holds a digit or a NAME_WITH_UNDERSCORES
+            let a = t.offsets[i], end = t.lineEnd(i)
+            let lastByte = end > a ? b[end - 1] : 0
+            let upperToks = f & TextLines.Flag.underscore != 0 && f & TextLines.Flag.upper != 0 ? Self.upperTokens(b, a, end) : []
+            let proseCue = t.hit(i, Trigger.bugcheckWord | Trigger.stopWord | Trigger.chineseCode | Trigger.fatalError)
+            let hexCue = t.hit(i, Trigger.hexPrefix) && t.hit(i, Trigger.bugcheckContext)
             let namedCodes = upperToks.compactMap { r -> (Int, Int, String, UInt32)? in
-                let name = String(decoding: t.bytes[r.0..<r.1], as: UTF8.self)
+                let name = text(r.0, r.1)
                 return table.codes[name].map { (r.0, r.1, name, $0) }
             }
-            let triggered = lastByte == 0x29 || line.hasPrefix("BUGCHECK_") || t.contains(i, [0x7B]) || proseCue || hexCue || !namedCodes.isEmpty
+            let isField = t.hit(i, Trigger.bugcheckField)
+            let triggered = lastByte == 0x29 || isField || proseCue || hexCue || !namedCodes.isEmpty
             if !triggered && i > descriptionUntil { i += 1; continue }
-            let lineStr = String(line)
             // 1. !analyze title and its Arg lines
-            if line.utf8.last == 0x29, let m = Self.title.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
-               let nr = Range(m.range(at: 1), in: lineStr), let cr = Range(m.range(at: 2), in: lineStr),
-               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), let name = table.name(code),
-               name == String(lineStr[nr]) || table.codes[String(lineStr[nr])] == code {
+            if lastByte == 0x29, let (ns, ne, code) = Self.parseTitle(b, a, end), let name = table.name(code),
+               name == text(ns, ne) || table.codes[text(ns, ne)] == code {
                 var args: [String] = []
                 var j = i + 1
                 var last = i
                 // Arg1..Arg4 follow within a few lines; descriptions may wrap (a tab, or a mail client's line break)
                 while j < t.count, j <= i + 20, args.count < 4 {
-                    let l = t.lines[j]
-                    let tl = ByteText.trim(l)
-                    if tl.hasPrefix("Arg") {
-                        let s = String(l)
-                        if let am = Self.arg.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let vr = Range(am.range(at: 2), in: s) {
-                            args.append("0x" + s[vr].replacingOccurrences(of: "`", with: "").lowercased())
-                            last = j
-                        }
-                    } else if tl.isEmpty && !args.isEmpty {
+                    if let v = Self.parseArg(b, t.offsets[j], t.lineEnd(j)) {
+                        args.append(v)
+                        last = j
+                    } else if Self.skipSpaces(b, t.offsets[j], t.lineEnd(j)) == t.lineEnd(j) && !args.isEmpty {
                         break
-                    } else if Self.title.firstMatch(in: l) != nil {
+                    } else if t.lineEnd(j) > t.offsets[j], b[t.lineEnd(j) - 1] == 0x29, Self.parseTitle(b, t.offsets[j], t.lineEnd(j)) != nil {
                         break
                     }
                     j += 1
                 }
                 if args.count == 4, j < t.count, t.lines[j].first == "\t" { last = j }
                 descriptionUntil = max(descriptionUntil, last)
-                out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: lineStr.trimmingCharacters(in: .whitespaces), source: t.span(lines: i, last)))
+                out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: t.string(i).trimmingCharacters(in: .whitespaces), source: t.span(lines: i, last)))
                 i += 1
                 continue
             }
             let inDescription = i <= descriptionUntil
-            let hasColonField = line.hasPrefix("BUGCHECK_")
+            let line = t.lines[i]
             // 2. BUGCHECK_CODE / BUGCHECK_P1..4
-            if hasColonField, line.hasPrefix("BUGCHECK_CODE:") {
+            if isField, line.hasPrefix("BUGCHECK_CODE:") {
                 let v = line.dropFirst("BUGCHECK_CODE:".count).trimmingCharacters(in: .whitespaces)
                 if let code = Hex.parse(Substring(v)).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
                     var args: [String] = []
@@ -145,42 +254,37 @@ struct BugcheckExtractor {
                 continue
             }
             // 3. BugCheck D1, {…}
-            if t.has(i, TextLines.Flag.digit), t.contains(i, Needles.openBrace), let m = Self.braces.firstMatch(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)),
-               let cr = Range(m.range(at: 1), in: lineStr), let ar = Range(m.range(at: 2), in: lineStr),
-               let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
-                let args = lineStr[ar].split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
-                out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: inDescription ? .mention : .crash, writtenAs: String(lineStr[Range(m.range, in: lineStr)!]), source: t.span(line: i, range: Range(m.range, in: lineStr)!, of: lineStr)))
+            if f & TextLines.Flag.brace != 0, t.hit(i, Trigger.bugcheckWord), let (x, y, code, args) = Self.parseBraces(t, i), table.isKnown(code) {
+                out.append(BugcheckFact(code: code, name: table.name(code), args: args, role: inDescription ? .mention : .crash, writtenAs: text(x, y), source: t.span(bytes: x, y)))
                 i += 1
                 continue
             }
             // 4. prose forms
             if !inDescription {
-                let proseMatches = proseCue ? Self.prose.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) : []
-                for m in proseMatches {
-                    guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
-                          let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
-                    // "bugcheck 1" or "stop 3" in plain prose are numbers, not codes, unless written as hex
-                    let raw = lineStr[cr]
-                    if !raw.hasPrefix("0x") && !raw.hasPrefix("0X") && raw.count < 2 { continue }
-                    out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
-                                            writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
+                if proseCue {
+                    for (x, y, cx, cy) in Self.parseProse(t, i) {
+                        guard let code = Hex.parse(Substring(text(cx, cy))).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
+                        // "bugcheck 1" or "stop 3" in plain prose are numbers, not codes, unless written as hex
+                        if !(cy - cx >= 2 && b[cx] == 0x30 && b[cx + 1] | 0x20 == 0x78) && cy - cx < 2 { continue }
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(t, i, before: x) ? .mention : .crash,
+                                                writtenAs: text(x, y), source: t.span(bytes: x, y)))
+                    }
                 }
                 // 5. 0x0000009F with a crash word on the line
                 if hexCue {
-                    for m in Self.hex8.matches(in: lineStr, range: NSRange(lineStr.startIndex..., in: lineStr)) {
-                        guard let cr = Range(m.range(at: 1), in: lineStr), let whole = Range(m.range, in: lineStr),
-                              let code = Hex.parse(lineStr[cr]).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code),
-                              !out.contains(where: { $0.code == code && $0.source.message == t.message && $0.source.start <= t.span(line: i, range: whole, of: lineStr).start && $0.source.end >= t.span(line: i, range: whole, of: lineStr).end }) else { continue }
-                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: whole.lowerBound) ? .mention : .crash,
-                                                writtenAs: String(lineStr[whole]), source: t.span(line: i, range: whole, of: lineStr)))
+                    for (cx, cy) in Self.hex8(t, i) {
+                        guard let code = Hex.parse(Substring(text(cx, cy))).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) else { continue }
+                        let span = t.span(bytes: cx - 2, cy)
+                        if out.contains(where: { $0.code == code && $0.source.message == t.message && $0.source.start <= span.start && $0.source.end >= span.end }) { continue }
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(t, i, before: cx - 2) ? .mention : .crash,
+                                                writtenAs: text(cx - 2, cy), source: span))
                     }
                 }
                 // 6. a name alone (Stop code: DRIVER_IRQL_NOT_LESS_OR_EQUAL, CRITICAL_PROCESS_DIED (0xEF))
-                if !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
-                    for (a, b, name, code) in namedCodes {
-                        let start = lineStr.utf8.index(lineStr.utf8.startIndex, offsetBy: a - t.offsets[i])
-                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(lineStr, before: start) ? .mention : .crash,
-                                                writtenAs: name, source: t.span(bytes: a, b)))
+                if !namedCodes.isEmpty, !line.hasPrefix("FAILURE_BUCKET_ID"), !line.hasPrefix("DEFAULT_BUCKET_ID"), !line.hasPrefix("BUCKET_ID"), !line.hasPrefix("BUGCHECK_STR") {
+                    for (x, y, name, code) in namedCodes {
+                        out.append(BugcheckFact(code: code, name: table.name(code), args: [], role: isNegated(t, i, before: x) ? .mention : .crash,
+                                                writtenAs: name, source: t.span(bytes: x, y)))
                     }
                 }
             }
@@ -211,9 +315,10 @@ struct BugcheckExtractor {
         return out
     }
 
-    func isNegated(_ line: String, before idx: String.Index) -> Bool {
-        let start = line.index(idx, offsetBy: -24, limitedBy: line.startIndex) ?? line.startIndex
-        let window = line[start..<idx].lowercased()
+    /// Whether a negation ("unlike", "不是") stands within the 24 characters before byte `at` of line `line`.
+    func isNegated(_ t: TextLines, _ line: Int, before at: Int) -> Bool {
+        let before = String(decoding: t.bytes[t.offsets[line]..<at], as: UTF8.self)
+        let window = String(before.suffix(24)).lowercased()
         return Self.negation.contains { window.contains($0) }
     }
 

@@ -6,71 +6,127 @@ struct TextLines {
     let text: String
     /// The text's UTF-8 bytes, for byte-level tests on lines.
     let bytes: [UInt8]
-    /// Per line: bit flags of what it holds (see `Flag`), computed in one pass.
+    /// Per line: bit flags of the byte classes it holds (see `Flag`).
     let flags: [UInt16]
+    /// Per line: the `Trigger` literals it holds.
+    let triggers: [UInt64]
     let lines: [Substring]
     /// Byte offset of each line's start.
     let offsets: [Int]
+    /// Unicode-scalar offset of each line's start (spans count scalars).
+    let scalarOffsets: [Int]
     let message: Int
     let field: String
 
-    init(_ text: String, message: Int, field: String) {
+    /// Byte classes for `Flag`, by byte value.
+    static let classes: [UInt16] = (0...255).map { c -> UInt16 in
+        switch c {
+        case 0x30...0x39: return Flag.digit
+        case 0x41...0x5A: return Flag.upper
+        case 0x61...0x7A: return Flag.lower
+        case 0x21: return Flag.bang
+        case 0x60: return Flag.backtick
+        case 0x5F: return Flag.underscore
+        case 0x3A: return Flag.colon
+        case 0x2B: return Flag.plus
+        case 0x2E: return Flag.dot
+        case 0x28: return Flag.paren
+        case 0x7B: return Flag.brace
+        case 0x80...0xFF: return Flag.nonASCII
+        default: return 0
+        }
+    }
+
+    /// Splits `text` into lines and, in the same pass over its bytes, records each line's byte classes, trigger
+    /// literals and scalar offset.
+    init(_ text: String, message: Int, field: String, triggers set: TriggerSet = .shared) {
         self.text = text
         self.message = message
         self.field = field
-        var lines: [Substring] = []
-        var offsets: [Int] = []
-        let u = text.utf8
-        var start = u.startIndex
-        var off = 0
-        var i = u.startIndex
-        while i != u.endIndex {
-            if u[i] == 0x0A {
-                var endIdx = i
-                if endIdx > start, u[u.index(before: endIdx)] == 0x0D { endIdx = u.index(before: endIdx) }
-                lines.append(Substring(u[start..<endIdx]))
-                offsets.append(off)
-                off += u.distance(from: start, to: i) + 1
-                start = u.index(after: i)
-            }
-            i = u.index(after: i)
-        }
-        lines.append(Substring(u[start..<u.endIndex]))
-        offsets.append(off)
-        self.lines = lines
-        self.offsets = offsets
         let bytes = Array(text.utf8)
         self.bytes = bytes
-        var flags = [UInt16](repeating: 0, count: lines.count)
-        bytes.withUnsafeBufferPointer { b in
-            for k in 0..<lines.count {
+        var offsets: [Int] = [0]
+        var scalarOffsets: [Int] = [0]
+        var flags: [UInt16] = []
+        var triggers: [UInt64] = []
+        let estimate = bytes.count / 40 + 1
+        offsets.reserveCapacity(estimate); scalarOffsets.reserveCapacity(estimate); flags.reserveCapacity(estimate); triggers.reserveCapacity(estimate)
+        bytes.withUnsafeBufferPointer { p in
+            Self.classes.withUnsafeBufferPointer { classes in
+            TriggerSet.lower.withUnsafeBufferPointer { lower in
+            set.heads.withUnsafeBufferPointer { heads in
+            set.chain.withUnsafeBufferPointer { chain in
+                let n = p.count
                 var f: UInt16 = 0
-                let end = k + 1 < offsets.count ? offsets[k + 1] - 1 : b.count
-                var i = offsets[k]
-                while i < end {
-                    let c = b[i]
-                    if c >= 0x30 && c <= 0x39 { f |= Flag.digit }
-                    else if c >= 0x41 && c <= 0x5A { f |= Flag.upper }
-                    else if c == 0x21 { f |= Flag.bang }
-                    else if c == 0x60 { f |= Flag.backtick }
-                    else if c == 0x5F { f |= Flag.underscore }
-                    else if c == 0x3A { f |= Flag.colon }
-                    else if c == 0x2B { f |= Flag.plus }
-                    else if c >= 0x80 { f |= Flag.nonASCII }
-                    else if c == 0x2E { f |= Flag.dot }
-                    else if c == 0x28 { f |= Flag.paren }
-                    else if c >= 0x61 && c <= 0x7A { f |= Flag.lower }
+                var trig: UInt64 = 0
+                var scalars = 0
+                var i = 0
+                while i < n {
+                    let c = p[i]
+                    if c == 0x0A {
+                        flags.append(f); triggers.append(trig)
+                        f = 0; trig = 0
+                        scalars += 1
+                        offsets.append(i + 1); scalarOffsets.append(scalars)
+                        i += 1
+                        continue
+                    }
+                    f |= classes[Int(c)]
+                    if c & 0xC0 != 0x80 { scalars += 1 }
+                    if i + 1 < n {
+                        let h = heads[Int(lower[Int(c)]) << 8 | Int(lower[Int(p[i + 1])])]
+                        if h >= 0 {
+                            var k = Int(h)
+                            while chain[k] >= 0 {
+                                let id = Int(chain[k])
+                                let bit = set.bits[id]
+                                if trig & bit == 0 {
+                                    let needle = set.needles[id]
+                                    let m = needle.count
+                                    if i + m <= n {
+                                        var j = 2
+                                        if set.anyCase[id] { while j < m, lower[Int(p[i + j])] == needle[j] { j += 1 } }
+                                        else if c == needle[0], p[i + 1] == needle[1] { while j < m, p[i + j] == needle[j] { j += 1 } }
+                                        else { j = -1 }
+                                        if j == m { trig |= bit }
+                                    }
+                                }
+                                k += 1
+                            }
+                        }
+                    }
                     i += 1
                 }
-                flags[k] = f
-            }
+                flags.append(f); triggers.append(trig)
+            }}}}
         }
+        self.offsets = offsets
+        self.scalarOffsets = scalarOffsets
         self.flags = flags
+        self.triggers = triggers
+        // lines as Substrings of the text, without the line break (and a CR before it)
+        var lines: [Substring] = []
+        lines.reserveCapacity(offsets.count)
+        let u = text.utf8
+        var startIndex = u.startIndex
+        for k in 0..<offsets.count {
+            let a = offsets[k]
+            var b = k + 1 < offsets.count ? offsets[k + 1] - 1 : bytes.count
+            if b > a, bytes[b - 1] == 0x0D { b -= 1 }
+            let endIndex = u.index(startIndex, offsetBy: b - a)
+            lines.append(Substring(u[startIndex..<endIndex]))
+            if k + 1 < offsets.count { startIndex = u.index(startIndex, offsetBy: offsets[k + 1] - a) }
+        }
+        self.lines = lines
     }
+
+    /// Whether line `line` holds any of the `Trigger` literals in `mask`.
+    @inline(__always) func hit(_ line: Int, _ mask: UInt64) -> Bool { triggers[line] & mask != 0 }
 
     enum Flag {
         static let digit: UInt16 = 1, upper: UInt16 = 2, bang: UInt16 = 4, backtick: UInt16 = 8, underscore: UInt16 = 16
         static let colon: UInt16 = 32, plus: UInt16 = 64, nonASCII: UInt16 = 128, dot: UInt16 = 256, paren: UInt16 = 512, lower: UInt16 = 1024
+        static let brace: UInt16 = 2048
     }
 
     @inline(__always) func has(_ line: Int, _ flag: UInt16) -> Bool { flags[line] & flag != 0 }
@@ -89,6 +145,20 @@ struct TextLines {
         return TextLines.search(bytes, start, end, needle, folded: true)
     }
 
+    /// Byte offsets of every `needle` on line `line` (`folded`: ASCII case ignored, needle lower-case).
+    func positions(_ line: Int, _ needle: [UInt8], folded: Bool) -> [Int] {
+        var out: [Int] = []
+        let end = lineEnd(line)
+        bytes.withUnsafeBufferPointer { p in
+            var k = offsets[line]
+            while let at = ByteText.find(p, k, end, needle, folded: folded) { out.append(at); k = at + 1 }
+        }
+        return out
+    }
+
+    /// The line's text as a String (lines are copied only once a trigger selects them).
+    func string(_ line: Int) -> String { String(lines[line]) }
+
     static func search(_ bytes: [UInt8], _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {
         bytes.withUnsafeBufferPointer { ByteText.search($0, start, end, needle, folded: folded) }
     }
@@ -102,14 +172,24 @@ struct TextLines {
 
     func lineEnd(_ line: Int) -> Int { offsets[line] + lines[line].utf8.count }
 
+    /// The Unicode-scalar offset of byte offset `byte`: the line's scalar offset plus the scalars before it on the line.
+    func scalarOffset(_ byte: Int) -> Int {
+        let b = min(max(byte, 0), bytes.count)
+        // the last line starting at or before b
+        var lo = 0, hi = offsets.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid] <= b { lo = mid } else { hi = mid - 1 }
+        }
+        var n = scalarOffsets[lo]
+        var k = offsets[lo]
+        while k < b { if bytes[k] & 0xC0 != 0x80 { n += 1 }; k += 1 }
+        return n
+    }
+
     /// A span from byte offsets, in Unicode scalars.
     func span(bytes start: Int, _ end: Int) -> TextSpan {
-        let u = text.utf8
-        let s = u.index(u.startIndex, offsetBy: min(start, u.count))
-        let e = u.index(u.startIndex, offsetBy: min(end, u.count))
-        let scalarStart = text.unicodeScalars.distance(from: text.startIndex, to: s)
-        let scalarLen = text.unicodeScalars.distance(from: s, to: e)
-        return TextSpan(message: message, field: field, start: scalarStart, end: scalarStart + scalarLen)
+        TextSpan(message: message, field: field, start: scalarOffset(start), end: scalarOffset(end))
     }
 
     func span(lines a: Int, _ b: Int) -> TextSpan { span(bytes: offsets[a], lineEnd(b)) }

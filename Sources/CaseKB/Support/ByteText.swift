@@ -6,9 +6,14 @@ enum ByteText {
     /// Whether bytes `start..<end` of `p` contain `needle`: memchr for the first byte, then a compare. With `folded`,
     /// ASCII letters of the haystack are compared lower-cased (`needle` must be lower-case).
     static func search(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {
+        needle.isEmpty || find(p, start, end, needle, folded: folded) != nil
+    }
+
+    /// The offset of the first `needle` in bytes `start..<end` of `p`, or nil (see `search`).
+    static func find(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Int? {
         let n = needle.count
-        guard n > 0 else { return true }
-        guard let base = p.baseAddress, end - start >= n, let first = needle.first else { return false }
+        guard n > 0 else { return start }
+        guard let base = p.baseAddress, end - start >= n, let first = needle.first else { return nil }
         @inline(__always) func fold(_ c: UInt8) -> UInt8 { folded && (c &- 0x41) < 26 ? c | 0x20 : c }
         @inline(__always) func matches(at i: Int) -> Bool {
             var k = 1
@@ -18,20 +23,20 @@ enum ByteText {
         if !folded || !(first >= 0x61 && first <= 0x7A) {
             var i = start
             while i <= end - n {
-                guard let hit = memchr(base + i, Int32(first), end - n + 1 - i) else { return false }
+                guard let hit = memchr(base + i, Int32(first), end - n + 1 - i) else { return nil }
                 let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                if matches(at: at) { return true }
+                if matches(at: at) { return at }
                 i = at + 1
             }
-            return false
+            return nil
         }
         // a lower-case first letter may stand in either case
         var i = start
         while i <= end - n {
-            if base[i] | 0x20 == first, matches(at: i) { return true }
+            if base[i] | 0x20 == first, matches(at: i) { return i }
             i += 1
         }
-        return false
+        return nil
     }
 
     /// Whether `haystack` contains `needle` (both UTF-8).

@@ -1,0 +1,104 @@
+import Foundation
+
+/// The literal triggers of the extractors: each extractor names the literals that must appear on a line before
+/// it looks closer (`previous size:` before a `!pool` row is parsed, a recommendation cue before a sentence is
+/// classified). `TextLines` finds them all in one pass over the text's bytes, so lines without any trigger are
+/// never turned into Strings — the "cheap literal triggers first" design of shared/notes/swift-text-performance.md.
+enum Trigger {
+    static let bugcheckWord: UInt64 = 1 << 0      // "bugcheck", "bug check" (any case)
+    static let stopWord: UInt64 = 1 << 1          // "stop" (any case)
+    static let chineseCode: UInt64 = 1 << 2       // 代码 / 代碼
+    static let fatalError: UInt64 = 1 << 3        // "Fatal System Error"
+    static let hexPrefix: UInt64 = 1 << 4         // "0x" (any case)
+    static let bugcheckContext: UInt64 = 1 << 5   // extraction-cues.txt: bugcheck-context
+    static let poolRow: UInt64 = 1 << 6           // "previous size:"
+    static let pooltagLine: UInt64 = 1 << 7       // "Pooltag"
+    static let tagCommand: UInt64 = 1 << 8        // "!tag", "!mex.tag", "!poolfind", "!pooltag"
+    static let dotSys: UInt64 = 1 << 9            // ".sys" (any case)
+    static let dotDllExe: UInt64 = 1 << 10        // ".dll", ".exe"
+    static let kdPrompt: UInt64 = 1 << 11         // "kd>"
+    static let kb: UInt64 = 1 << 12               // "kb" (any case)
+    static let osContext: UInt64 = 1 << 13        // extraction-cues.txt: os-context
+    static let modelCue: UInt64 = 1 << 14         // extraction-cues.txt: model-label, model-series (any case)
+    static let blame: UInt64 = 1 << 15            // extraction-cues.txt: blame
+    static let adviceCue: UInt64 = 1 << 16        // recommendation-cues.txt (any case)
+    static let lmvmHeader: UInt64 = 1 << 17       // "module name"
+    static let filterList: UInt64 = 1 << 18       // "Filter list"
+    static let probablyCaused: UInt64 = 1 << 19   // "Probably caused by"
+    static let bugcheckField: UInt64 = 1 << 20    // "BUGCHECK_"
+    static let analyzeField: UInt64 = 1 << 21     // "_NAME:", "BUCKET_ID:", "IMAGE_VERSION:", … (!analyze one-line fields)
+    static let kernelVersion: UInt64 = 1 << 22    // "Kernel Version"
+
+    /// The literals of each trigger: (text, any case?, trigger).
+    static var literals: [(String, Bool, UInt64)] {
+        let cues = ExtractionCues.shared
+        var out: [(String, Bool, UInt64)] = [
+            ("bugcheck", true, bugcheckWord), ("bug check", true, bugcheckWord),
+            ("stop", true, stopWord),
+            ("代码", false, chineseCode), ("代碼", false, chineseCode),
+            ("fatal system error", true, fatalError),
+            ("0x", true, hexPrefix),
+            ("previous size:", false, poolRow),
+            ("Pooltag", false, pooltagLine),
+            ("!tag", false, tagCommand), ("!mex.tag", false, tagCommand), ("!poolfind", false, tagCommand), ("!pooltag", false, tagCommand),
+            (".sys", true, dotSys), (".dll", false, dotDllExe), (".exe", false, dotDllExe),
+            ("kd>", false, kdPrompt),
+            ("kb", true, kb),
+            ("module name", false, lmvmHeader),
+            ("Filter list", false, filterList),
+            ("Probably caused by", false, probablyCaused),
+            ("BUGCHECK_", false, bugcheckField),
+            ("Kernel Version", false, kernelVersion),
+        ]
+        for field in ModuleExtractor.analyzeFields where field != "Probably caused by" {
+            out.append((field + ":", false, analyzeField))
+        }
+        out += cues.strings("bugcheck-context").map { ($0, false, bugcheckContext) }
+        out += cues.strings("os-context").map { ($0, false, osContext) }
+        out += (cues.strings("model-label") + cues.strings("model-series")).map { ($0, true, modelCue) }
+        out += cues.strings("blame").map { ($0, false, blame) }
+        out += RecommendationExtractor.shared.cues.map { ($0.text, true, adviceCue) }
+        return out
+    }
+}
+
+/// A compiled set of literals found in one pass: candidates are looked up by their first two bytes (ASCII
+/// lower-cased), then compared in full. Literals of one byte are not allowed (the per-line byte classes of
+/// `TextLines.Flag` cover single characters).
+struct TriggerSet: Sendable {
+    /// Per two-byte head (lower-cased): index into `chain` of the first literal starting with it, or -1.
+    let heads: [Int32]
+    /// Literal indices; each run of literals sharing a head ends with -1.
+    let chain: [Int32]
+    let needles: [[UInt8]]
+    let anyCase: [Bool]
+    let bits: [UInt64]
+    /// ASCII lower-casing of every byte value.
+    static let lower: [UInt8] = (0...255).map { (b: Int) -> UInt8 in
+        let byte = UInt8(b)
+        return byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    static let shared = TriggerSet(Trigger.literals)
+
+    init(_ literals: [(String, Bool, UInt64)]) {
+        var byHead: [Int: [Int32]] = [:]
+        var needles: [[UInt8]] = [], anyCase: [Bool] = [], bits: [UInt64] = []
+        for (text, folded, bit) in literals {
+            let raw = Array(text.utf8)
+            guard raw.count >= 2 else { continue }
+            let bytes = folded ? raw.map { TriggerSet.lower[Int($0)] } : raw
+            let head = Int(TriggerSet.lower[Int(bytes[0])]) << 8 | Int(TriggerSet.lower[Int(bytes[1])])
+            byHead[head, default: []].append(Int32(needles.count))
+            needles.append(bytes); anyCase.append(folded); bits.append(bit)
+        }
+        var heads = [Int32](repeating: -1, count: 65536)
+        var chain: [Int32] = []
+        for (head, ids) in byHead.sorted(by: { $0.key < $1.key }) {
+            heads[head] = Int32(chain.count)
+            chain += ids
+            chain.append(-1)
+        }
+        self.heads = heads; self.chain = chain; self.needles = needles; self.anyCase = anyCase; self.bits = bits
+    }
+}
