@@ -21,8 +21,9 @@ struct PoolExtractor {
         }
         var pendingTag: (String, Int)? = nil
         for i in 0..<t.count {
+            if t.triggers[i] & (Trigger.poolRow | Trigger.pooltagLine | Trigger.tagCommand | Trigger.dotSys | Trigger.dotDllExe) == 0 { continue }
             let line = t.lines[i]
-            if t.contains(i, Needles.sizeField), t.contains(i, Needles.previousSize) {
+            if t.hit(i, Trigger.poolRow) {
                 let s = String(line)
                 if let m = Self.block.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
                     func g(_ k: Int) -> String { Range(m.range(at: k), in: s).map { String(s[$0]) } ?? "" }
@@ -34,7 +35,7 @@ struct PoolExtractor {
                 }
                 continue
             }
-            if t.contains(i, Needles.pooltag) {
+            if t.hit(i, Trigger.pooltagLine) {
                 let s = String(line)
                 if let m = Self.pooltagLine.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
                    let tr = Range(m.range(at: 1), in: s), let or = Range(m.range(at: 2), in: s) {
@@ -43,7 +44,7 @@ struct PoolExtractor {
                 continue
             }
             // "Owning component : Unknown (update pooltag.txt)" names no owner: nothing to record
-            if t.contains(i, [0x21]), t.contains(i, Needles.tagWord) || t.contains(i, Needles.poolfind) {
+            if t.hit(i, Trigger.tagCommand) {
                 let s = String(line)
                 if let m = Self.tagCommand.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let tr = Range(m.range(at: 1), in: s) {
                     let tag = String(s[tr])
@@ -52,7 +53,7 @@ struct PoolExtractor {
                     continue
                 }
             }
-            if let (tag, at) = pendingTag, i - at <= 6, t.contains(i, Needles.dotSys) || t.contains(i, Needles.dotDll) || t.contains(i, Needles.dotExe) {
+            if let (tag, at) = pendingTag, i - at <= 6, t.hit(i, Trigger.dotSys | Trigger.dotDllExe) {
                 let s = String(line)
                 if let m = Self.tagHit.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let pr = Range(m.range(at: 2), in: s) {
                     let path = String(s[pr])
@@ -69,7 +70,24 @@ struct PoolExtractor {
 /// Modules: `lmvm` blocks, `!analyze` MODULE_NAME / IMAGE_NAME / SYMBOL_NAME / FAILURE_BUCKET_ID / IMAGE_VERSION,
 /// drivers named in prose (`vwifimf.sys`), and NDIS filter lists.
 struct ModuleExtractor {
-    static let sysName = try! NSRegularExpression(pattern: #"(?<![\w.\\-])([A-Za-z][\w\-]{1,40})\.(sys|SYS|Sys)(?![\w])"#)
+    /// Driver file names in prose (`vwifimf.sys`, `Netwtw08.SYS`): a name of 2–41 letters, digits, `_` or `-` starting
+    /// with a letter, not part of a path or a longer name: (start, end, end of the name before `.sys`).
+    static func driverNames(_ t: TextLines, _ line: Int) -> [(Int, Int, Int)] {
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        @inline(__always) func nameByte(_ c: UInt8) -> Bool { BugcheckExtractor.isWord(c) || c == 0x2D }
+        var out: [(Int, Int, Int)] = []
+        for dot in t.positions(line, Array(".sys".utf8), folded: true) {
+            let ext = String(decoding: b[dot + 1..<dot + 4], as: UTF8.self)
+            guard ext == "sys" || ext == "SYS" || ext == "Sys" else { continue }
+            if dot + 4 < end, BugcheckExtractor.isWord(b[dot + 4]) { continue }
+            var s = dot
+            while s > a, nameByte(b[s - 1]) { s -= 1 }
+            guard dot - s >= 2, dot - s <= 41, (b[s] &- 0x41) < 26 || (b[s] &- 0x61) < 26 else { continue }
+            if s > a, b[s - 1] == 0x2E || b[s - 1] == 0x5C { continue }   // part of a path or a dotted name
+            out.append((s, dot + 4, dot))
+        }
+        return out
+    }
     static let analyzeFields = ["MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "IMAGE_VERSION", "DEFAULT_BUCKET_ID", "BUCKET_ID", "PROCESS_NAME", "OS_VERSION", "BUILDLAB_STR", "FAILURE_ID_HASH", "BUGCHECK_STR", "Probably caused by"]
     static let blameWords = ExtractionCues.shared.needles("blame")
 
@@ -79,10 +97,12 @@ struct ModuleExtractor {
         var blamed: [String] = []
         var i = 0
         while i < t.count {
+            let hits = t.triggers[i] & (Trigger.lmvmHeader | Trigger.analyzeField | Trigger.probablyCaused | Trigger.filterList | Trigger.dotSys)
+            if hits == 0 { i += 1; continue }
             let line = t.lines[i]
             let trimmed = ByteText.trim(line)
             // lmvm: "start end module name" header, then "<start> <end>   name   (status)"
-            if trimmed.hasPrefix("start") && trimmed.contains("module name"), i + 1 < t.count {
+            if hits & Trigger.lmvmHeader != 0, trimmed.hasPrefix("start"), i + 1 < t.count {
                 let parts = ByteText.trim(t.lines[i + 1]).split(separator: " ", omittingEmptySubsequences: true)
                 if parts.count >= 3, Hex.isAddress(parts[0]), Hex.isAddress(parts[1]) {
                     var m = ModuleFact(name: String(parts[2]), origin: .lmvm, source: t.span(lines: i, i + 1))
@@ -117,7 +137,7 @@ struct ModuleExtractor {
                 }
             }
             // !analyze single-line fields
-            if let f = trimmed.first, f.isUppercase || f == "P" {
+            if hits & (Trigger.analyzeField | Trigger.probablyCaused) != 0, let f = trimmed.utf8.first, (f &- 0x41) < 26 {
                 for key in Self.analyzeFields where trimmed.hasPrefix(key) {
                     let rest = trimmed.dropFirst(key.count)
                     guard let c = rest.first, c == ":" || (key == "Probably caused by" && c == " ") else { continue }
@@ -135,7 +155,7 @@ struct ModuleExtractor {
                 }
             }
             // NDIS filter list: "Filter list  Driver  Module  Context", then "    Name-0000" / address rows
-            if trimmed.hasPrefix("Filter list") {
+            if hits & Trigger.filterList != 0, trimmed.hasPrefix("Filter list") {
                 var j = i + 1
                 var names: [String] = []
                 while j < t.count {
@@ -153,13 +173,11 @@ struct ModuleExtractor {
                 continue
             }
             // drivers named in prose
-            if t.contains(i, Needles.dotSys) || t.contains(i, Needles.dotSYS) {
-                let s = String(line)
-                let isBlame = Self.blameWords.contains { t.contains(i, $0) }
-                for m in Self.sysName.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
-                    guard let nr = Range(m.range(at: 1), in: s), let whole = Range(m.range, in: s) else { continue }
-                    let name = String(s[nr])
-                    modules.append(ModuleFact(name: name, image: String(s[whole]), origin: .prose, source: t.span(line: i, range: whole, of: s)))
+            if hits & Trigger.dotSys != 0 {
+                let isBlame = t.hit(i, Trigger.blame)
+                for (x, y, nameEnd) in Self.driverNames(t, i) {
+                    let name = String(decoding: t.bytes[x..<nameEnd], as: UTF8.self)
+                    modules.append(ModuleFact(name: name, image: String(decoding: t.bytes[x..<y], as: UTF8.self), origin: .prose, source: t.span(bytes: x, y)))
                     if isBlame { blamed.append(name) }
                 }
             }
@@ -171,52 +189,76 @@ struct ModuleExtractor {
 
 /// KB numbers, HRESULT/NTSTATUS codes, OS versions and builds, machine models.
 struct EntityExtractor {
-    static let kb = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])KB\s?(\d{6,7})(?!\d)"#, options: [.caseInsensitive])
-    static let errorCode = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z`])0x([8Cc][0-9A-Fa-f]{7})(?![0-9A-Za-z`])"#)
     static let featureUpdate = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z.])("# + ExtractionCues.shared.alternation("feature-update") + #")(?![0-9A-Za-z.])"#)
     static let build = try! NSRegularExpression(pattern: #"(?<![0-9.])(?:10\.0\.)?((?:1[0-9]|2[0-9])\d{3}\.\d{1,5})(?![0-9])"#)
     static let kernelVersion = try! NSRegularExpression(pattern: #"Windows (?:10|11|Server \d{4}) Kernel Version (\d{4,5})"#)
     static let model = try! NSRegularExpression(pattern: #"(?:"# + ExtractionCues.shared.alternation("model-label") + #")\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:"#
         + ExtractionCues.shared.alternation("model-series") + #")\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
-    static let osWords = ExtractionCues.shared.needles("os-context")
-    /// Lines that may name a model hold a model label or a series name (lower-cased for a case-blind test).
-    static let modelCues = (ExtractionCues.shared.strings("model-label") + ExtractionCues.shared.strings("model-series")).map { Array($0.lowercased().utf8) }
+
+    /// `KB4559003`, `KB 4559003` (any case), not inside a longer word or number: (match range, digits range).
+    static func kbNumbers(_ t: TextLines, _ line: Int) -> [(Int, Int, Int, Int)] {
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        var out: [(Int, Int, Int, Int)] = []
+        for at in t.positions(line, Array("kb".utf8), folded: true) {
+            if at > a, BugcheckExtractor.isAlnum(b[at - 1]) { continue }
+            var k = at + 2
+            if k < end, BugcheckExtractor.isSpace(b[k]) { k += 1 }
+            let ds = k
+            while k < end, (b[k] &- 0x30) < 10 { k += 1 }
+            guard k - ds >= 6, k - ds <= 7 else { continue }
+            out.append((at, k, ds, k))
+        }
+        return out
+    }
+
+    /// HRESULT/NTSTATUS-shaped codes `0x8…`/`0xC…` of 8 hex digits, not part of a longer token: code ranges after 0x.
+    static func errorCodes(_ t: TextLines, _ line: Int) -> [(Int, Int)] {
+        BugcheckExtractor.hex8(t, line).filter { let c = t.bytes[$0.0]; return c == 0x38 || c == 0x43 || c == 0x63 }
+    }
 
     func extract(_ t: TextLines) -> [EntityFact] {
         var out: [EntityFact] = []
+        func add(_ kind: EntityFact.Kind, _ value: String, _ x: Int, _ y: Int) {
+            if !out.contains(where: { $0.kind == kind && $0.value == value }) {
+                out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(bytes: x, y)))
+            }
+        }
         func add(_ kind: EntityFact.Kind, _ value: String, _ i: Int, _ r: Range<String.Index>, _ s: String) {
             if !out.contains(where: { $0.kind == kind && $0.value == value }) {
                 out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r, of: s)))
             }
         }
+        let b = t.bytes
         for i in 0..<t.count where t.has(i, TextLines.Flag.digit) {   // every entity holds a digit
-            let line = t.lines[i]
-            let s = String(line)
-            let range = NSRange(s.startIndex..., in: s)
-            if t.has(i, TextLines.Flag.digit), t.contains(i, [0x4B]) || t.contains(i, [0x6B]) {
-                for m in Self.kb.matches(in: s, range: range) {
-                    if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.kb, "KB" + s[d], i, w, s) }
-                }
+            if t.hit(i, Trigger.kb) {
+                for (x, y, dx, dy) in Self.kbNumbers(t, i) { add(.kb, "KB" + String(decoding: b[dx..<dy], as: UTF8.self), x, y) }
             }
             // error codes only in prose lines: register dumps, Arg lines and dt output hold many such values
-            let isWinDbgOutput = t.has(i, TextLines.Flag.backtick) || line.hasPrefix("Arg") || ByteText.trim(line).hasPrefix("+0x") || t.contains(i, Needles.kdPrompt) || t.contains(i, [0x3D]) && t.contains(i, Needles.lowerR) && line.hasPrefix("r")
-            if t.has(i, TextLines.Flag.digit), !isWinDbgOutput, t.contains(i, Needles.hexPrefix) {
-                for m in Self.errorCode.matches(in: s, range: range) {
-                    if let d = Range(m.range(at: 1), in: s), let w = Range(m.range, in: s) { add(.errorCode, "0x" + s[d].uppercased(), i, w, s) }
+            if t.hit(i, Trigger.hexPrefix), !t.has(i, TextLines.Flag.backtick), !t.hit(i, Trigger.kdPrompt) {
+                let line = t.lines[i]
+                let trimmed = ByteText.trim(line)
+                let isWinDbgOutput = line.hasPrefix("Arg") || trimmed.hasPrefix("+0x") || line.hasPrefix("r") && t.contains(i, [0x3D])
+                if !isWinDbgOutput {
+                    for (x, y) in Self.errorCodes(t, i) { add(.errorCode, "0x" + String(decoding: b[x..<y], as: UTF8.self).uppercased(), x - 2, y) }
                 }
             }
-            if t.has(i, TextLines.Flag.digit), Self.osWords.contains(where: { t.contains(i, $0) }) {
+            let osLine = t.hit(i, Trigger.osContext)
+            let modelLine = t.hit(i, Trigger.modelCue)
+            guard osLine || modelLine else { continue }
+            let s = t.string(i)
+            let range = NSRange(s.startIndex..., in: s)
+            if osLine {
                 for m in Self.featureUpdate.matches(in: s, range: range) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
-                for m in Self.build.matches(in: s, range: range) where !t.contains(i, [0x60]) {
+                for m in Self.build.matches(in: s, range: range) where !t.has(i, TextLines.Flag.backtick) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
                 for m in Self.kernelVersion.matches(in: s, range: range) {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
             }
-            if t.has(i, TextLines.Flag.digit), Self.modelCues.contains(where: { t.containsFolded(i, $0) }) {
+            if modelLine {
                 for m in Self.model.matches(in: s, range: range) {
                     for g in [1, 2] {
                         if let w = Range(m.range(at: g), in: s) { add(.machineModel, String(s[w]), i, w, s) }

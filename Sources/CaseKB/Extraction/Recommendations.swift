@@ -6,8 +6,8 @@ struct RecommendationExtractor: @unchecked Sendable {
     struct Cue { var text: String; var bytes: [UInt8]; var ascii: Bool }
     let cues: [Cue]
     let actions: [(String, NSRegularExpression)]
-    /// Per action: literals one of which its pattern needs (lower-case), derived from the pattern; nil = always run.
-    let gates: [[[UInt8]]?]
+    /// Per action: the literal sets its pattern needs (lower-case), derived from the pattern (see `requiredLiterals`).
+    let gates: [[[[UInt8]]]]
 
     static let shared: RecommendationExtractor = {
         do { return try RecommendationExtractor() } catch { fatalError("casekb resources are broken: \(error)") }
@@ -31,51 +31,96 @@ struct RecommendationExtractor: @unchecked Sendable {
             do { return (parts[0], try NSRegularExpression(pattern: parts[1], options: [.caseInsensitive])) }
             catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
         }
-        gates = actions.map { RecommendationExtractor.leadingLiterals($0.1.pattern)?.map { Array($0.lowercased().utf8) } }
+        gates = actions.map { RecommendationExtractor.requiredLiterals($0.1.pattern).map { $0.map { Array($0.lowercased().utf8) } } }
     }
 
-    /// The literal prefixes a pattern must start with: `(uninstall|remov)\w*…` → ["uninstall", "remov"],
-    /// `卸载\s*…` → ["卸载"]. Nil when the pattern does not start with plain literals.
-    static func leadingLiterals(_ pattern: String) -> [String]? {
+    /// The literals a pattern cannot match without, as sets of alternatives: `(uninstall|remov)\w*\s+[\w.\-]+\.sys`
+    /// → [["uninstall", "remov"], [".sys"]]; `卸载[^，。]{0,12}驱动` → [["卸载"], ["驱动"]]. A sentence is tried against the
+    /// pattern only when it holds one literal of every set (the gate is a byte search; the regex runs rarely).
+    static func requiredLiterals(_ pattern: String) -> [[String]] {
+        let chars = Array(pattern)
         let meta: Set<Character> = ["\\", "[", "]", "(", ")", "{", "}", "*", "+", "?", "|", ".", "^", "$"]
-        func literalPrefix(_ s: Substring) -> String {
+        var sets: [[String]] = []
+        var run = ""
+        func flush() { if run.count >= 2 { sets.append([run]) }; run = "" }
+        /// Whether a quantifier at `k` makes the atom before it optional (?, *, {0,…}); `+` keeps it required.
+        func optional(_ k: Int) -> Bool {
+            guard k < chars.count else { return false }
+            return chars[k] == "?" || chars[k] == "*" || (chars[k] == "{" && k + 1 < chars.count && chars[k + 1] == "0")
+        }
+        func quantifier(_ k: Int) -> Bool { k < chars.count && (chars[k] == "?" || chars[k] == "*" || chars[k] == "+" || chars[k] == "{") }
+        func skipQuantifier(_ k: Int) -> Int {
+            var k = k
+            if k < chars.count, chars[k] == "{" { while k < chars.count, chars[k] != "}" { k += 1 }; return k + 1 }
+            if quantifier(k) { k += 1 }
+            if k < chars.count, chars[k] == "?" { k += 1 }   // lazy
+            return k
+        }
+        /// The literal prefix of an alternative (stops at the first non-literal; drops a char made optional).
+        func prefix(_ alt: [Character]) -> String {
             var out = ""
-            var i = s.startIndex
-            while i < s.endIndex {
-                let c = s[i]
+            var k = 0
+            while k < alt.count {
+                var c = alt[k]
                 if c == "\\" {
-                    let n = s.index(after: i)
-                    guard n < s.endIndex else { break }
-                    if s[n] == "." { out.append("."); i = s.index(after: n); continue }
-                    break
-                }
-                if meta.contains(c) { if (c == "?" || c == "*" || c == "{") && !out.isEmpty { out.removeLast() }; break }
+                    guard k + 1 < alt.count, alt[k + 1] == "." || alt[k + 1] == "-" else { break }
+                    c = alt[k + 1]; k += 1
+                } else if meta.contains(c) { break }
+                if optional(k + 1) { break }
                 out.append(c)
-                i = s.index(after: i)
+                if quantifier(k + 1) { break }
+                k += 1
             }
             return out
         }
-        if pattern.hasPrefix("(") {
-            // the first group, split on top-level '|'
-            var depth = 0
-            var parts: [Substring] = []
-            var start = pattern.index(after: pattern.startIndex)
-            var i = start
-            var escaped = false
-            while i < pattern.endIndex {
-                let c = pattern[i]
-                if escaped { escaped = false }
-                else if c == "\\" { escaped = true }
-                else if c == "(" { depth += 1 }
-                else if c == ")" { if depth == 0 { parts.append(pattern[start..<i]); break }; depth -= 1 }
-                else if c == "|" && depth == 0 { parts.append(pattern[start..<i]); start = pattern.index(after: i) }
-                i = pattern.index(after: i)
+        var k = 0
+        var depth0Alternation = false
+        while k < chars.count {
+            let c = chars[k]
+            if c == "|" { depth0Alternation = true; break }
+            if c == "\\", k + 1 < chars.count {
+                let n = chars[k + 1]
+                if n == "." || n == "-" {
+                    if optional(k + 2) { flush() } else { run.append(n); if quantifier(k + 2) { flush() } }
+                } else { flush() }
+                k = skipQuantifier(k + 2)
+                continue
             }
-            let lits = parts.map { literalPrefix($0) }
-            return lits.contains(where: { $0.count < 2 }) ? nil : lits
+            if c == "[" {
+                flush()
+                k += 1
+                while k < chars.count, chars[k] != "]" { if chars[k] == "\\" { k += 1 }; k += 1 }
+                k = skipQuantifier(k + 1)
+                continue
+            }
+            if c == "(" {
+                flush()
+                // the group's top-level alternatives
+                var depth = 0, j = k + 1
+                var alts: [[Character]] = [[]]
+                while j < chars.count {
+                    let d = chars[j]
+                    if d == "\\", j + 1 < chars.count { alts[alts.count - 1] += [d, chars[j + 1]]; j += 2; continue }
+                    if d == "(" { depth += 1 } else if d == ")" { if depth == 0 { break }; depth -= 1 }
+                    if d == "|" && depth == 0 { alts.append([]) } else { alts[alts.count - 1].append(d) }
+                    j += 1
+                }
+                if !optional(j + 1) {
+                    let prefixes = alts.map(prefix)
+                    if prefixes.allSatisfy({ $0.count >= 2 }) { sets.append(prefixes) }
+                }
+                k = skipQuantifier(j + 1)
+                continue
+            }
+            if meta.contains(c) { flush(); k = skipQuantifier(k + 1); continue }
+            if optional(k + 1) { flush(); k = skipQuantifier(k + 1); continue }
+            run.append(c)
+            if quantifier(k + 1) { flush(); k = skipQuantifier(k + 1); continue }
+            k += 1
         }
-        let lit = literalPrefix(pattern[...])
-        return lit.count >= 2 ? [lit] : nil
+        if depth0Alternation { return [] }   // a top-level | : no literal is required
+        flush()
+        return sets
     }
 
     /// Sentences of a line as ranges.
@@ -125,11 +170,8 @@ struct RecommendationExtractor: @unchecked Sendable {
         var i = 0
         while i < t.count {
             let line = t.lines[i]
-            // cheap test: any cue byte sequence in the line
-            let hasLetters = t.has(i, TextLines.Flag.lower) || t.has(i, TextLines.Flag.upper)
-            let hasCJK = t.has(i, TextLines.Flag.nonASCII)
-            let maybe = cues.contains { c in c.ascii ? (hasLetters && t.containsFolded(i, c.bytes)) : (hasCJK && t.contains(i, c.bytes)) }
-            guard maybe else { i += 1; continue }
+            // a cue literal on the line (found in TextLines' single pass)
+            guard t.hit(i, Trigger.adviceCue) else { i += 1; continue }
             var consumedTo = i
             for sentence in Self.sentences(line) {
                 let sub = line[sentence]
@@ -181,7 +223,7 @@ struct RecommendationExtractor: @unchecked Sendable {
         let ns = NSRange(text.startIndex..., in: text)
         let folded = Substring(text).utf8
         for (k, (action, re)) in actions.enumerated() {
-            if let gate = gates[k], !gate.contains(where: { ByteText.containsFolded(folded, $0) }) { continue }
+            if !gates[k].allSatisfy({ set in set.contains(where: { ByteText.containsFolded(folded, $0) }) }) { continue }
             for m in re.matches(in: text, range: ns) {
                 if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
                 taken.append(m.range)

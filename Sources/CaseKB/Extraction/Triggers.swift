@@ -27,7 +27,6 @@ enum Trigger {
     static let probablyCaused: UInt64 = 1 << 19   // "Probably caused by"
     static let bugcheckField: UInt64 = 1 << 20    // "BUGCHECK_"
     static let analyzeField: UInt64 = 1 << 21     // "_NAME:", "BUCKET_ID:", "IMAGE_VERSION:", … (!analyze one-line fields)
-    static let kernelVersion: UInt64 = 1 << 22    // "Kernel Version"
 
     /// The literals of each trigger: (text, any case?, trigger).
     static var literals: [(String, Bool, UInt64)] {
@@ -41,6 +40,7 @@ enum Trigger {
             ("previous size:", false, poolRow),
             ("Pooltag", false, pooltagLine),
             ("!tag", false, tagCommand), ("!mex.tag", false, tagCommand), ("!poolfind", false, tagCommand), ("!pooltag", false, tagCommand),
+            ("!mex.poolfind", false, tagCommand), ("!mex.pooltag", false, tagCommand),
             (".sys", true, dotSys), (".dll", false, dotDllExe), (".exe", false, dotDllExe),
             ("kd>", false, kdPrompt),
             ("kb", true, kb),
@@ -48,7 +48,6 @@ enum Trigger {
             ("Filter list", false, filterList),
             ("Probably caused by", false, probablyCaused),
             ("BUGCHECK_", false, bugcheckField),
-            ("Kernel Version", false, kernelVersion),
         ]
         for field in ModuleExtractor.analyzeFields where field != "Probably caused by" {
             out.append((field + ":", false, analyzeField))

@@ -191,6 +191,27 @@ struct OtherExtractorTests {
         #expect(!r.contains { $0.action == "enable_special_pool" })
     }
 
+    @Test("advice patterns are gated by the literals they need, and every pattern's example passes its gate")
+    func adviceGates() throws {
+        #expect(RecommendationExtractor.requiredLiterals(#"(uninstall|remov)\w*\s+(the\s+)?[\w.\-]+\.sys"#) == [["uninstall", "remov"], [".sys"]])
+        #expect(RecommendationExtractor.requiredLiterals("卸载[^，。；,;]{0,12}驱动") == [["卸载"], ["驱动"]])
+        #expect(RecommendationExtractor.requiredLiterals("厂商[^，。；,;]{0,6}(进一步)?(排查|确认|分析|修复)") == [["厂商"], ["排查", "确认", "分析", "修复"]])
+        #expect(RecommendationExtractor.requiredLiterals(#"KB\s?\d{6,7}"#) == [["KB"]])
+        #expect(RecommendationExtractor.requiredLiterals("a|b").isEmpty)
+        let extractor = RecommendationExtractor.shared
+        var checked = 0
+        for (k, entry) in try DataFile.entries("recommendation-actions.txt").enumerated() {
+            // the comment starts with an example the pattern must match: "卸载vwifimf.sys驱动", "uninstall vwifimf.sys"
+            let example = entry.comment.components(separatedBy: ", ").first ?? entry.comment
+            let (action, re) = extractor.actions[k]
+            guard re.matches(example) else { continue }   // comments that describe rather than quote
+            let passes = extractor.gates[k].allSatisfy { set in set.contains { ByteText.containsFolded(Substring(example).utf8, $0) } }
+            #expect(passes, "gate of \(action) (line \(entry.line)) rejects its own example \(example)")
+            checked += 1
+        }
+        #expect(checked >= 15)
+    }
+
     @Test("entities: KB forms, error codes, OS versions and builds, models")
     func entities() {
         let e = facts("""
