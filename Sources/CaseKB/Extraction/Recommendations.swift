@@ -18,8 +18,19 @@ struct RecommendationExtractor: @unchecked Sendable {
     static let vendorWord = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9\-]{1,20})\s*(?:厂商|厂家|公司|vendor)|(?:the\s+)([A-Za-z][A-Za-z0-9_\-]{1,20})\s+vendor"#)
     static let versionOf = try! NSRegularExpression(pattern: #"(?:降级|回退|回滚)\s*([A-Za-z][A-Za-z0-9_\-]{0,20}|[^\s，。的]{1,10})\s*的?(?:版本|软件|客户端)"#)
     static let driverPhrase = try! NSRegularExpression(pattern: #"(?:升级|更新|降级|回退|回滚|卸载)\s*([^\s，。；,;]{1,12}驱动)"#)
-    static let stepLine = try! NSRegularExpression(pattern: #"^\s*(?:\d{1,2}|[a-h])\s*[.、)．]"#)
-    static let sentenceEnds: Set<Character> = ["。", "！", "？", "；", "!", "?", ";"]
+    static let stepMarks: [[UInt8]] = [".", "、", ")", "．"].map { Array($0.utf8) }
+
+    /// A numbered step: `1.`, `2、`, `a)`, `3．` at the start of line `j`.
+    static func isStep(_ t: TextLines, _ j: Int) -> Bool {
+        let b = t.bytes, end = t.lineEnd(j)
+        var k = BugcheckExtractor.skipSpaces(b, t.offsets[j], end)
+        guard k < end else { return false }
+        if (b[k] &- 0x30) < 10 { k += 1; if k < end, (b[k] &- 0x30) < 10 { k += 1 } }
+        else if (b[k] &- 0x61) < 8 { k += 1 }
+        else { return false }
+        k = BugcheckExtractor.skipSpaces(b, k, end)
+        return stepMarks.contains { m in end - k >= m.count && (0..<m.count).allSatisfy { b[k + $0] == m[$0] } }
+    }
 
     init() throws {
         cues = try DataFile.entries("recommendation-cues.txt").map { e in
@@ -123,44 +134,65 @@ struct RecommendationExtractor: @unchecked Sendable {
         return sets
     }
 
-    /// Sentences of a line as ranges.
-    static let sentenceEndScalars: Set<Unicode.Scalar> = ["。", "！", "？", "；", "!", "?", ";"]
+    /// UTF-8 of the sentence ends: 。！？； ! ? ; (and ". ", handled apart).
+    static let sentenceEnds: [[UInt8]] = ["。", "！", "？", "；"].map { Array($0.utf8) }
 
-    static func sentences(_ line: Substring) -> [Range<String.Index>] {
-        var out: [Range<String.Index>] = []
-        let u = line.unicodeScalars
-        var start = u.startIndex
-        var i = u.startIndex
-        while i < u.endIndex {
-            let c = u[i]
-            let next = u.index(after: i)
-            if sentenceEndScalars.contains(c) || (c == "." && next < u.endIndex && u[next] == " ") {
-                out.append(start..<next)
-                start = next
-            }
-            i = next
+    /// Sentences of line `i` as byte ranges.
+    static func sentences(_ t: TextLines, _ i: Int) -> [(Int, Int)] {
+        let b = t.bytes, a = t.offsets[i], end = t.lineEnd(i)
+        var out: [(Int, Int)] = []
+        var start = a
+        var k = a
+        while k < end {
+            let c = b[k]
+            var next = -1
+            if c == 0x21 || c == 0x3F || c == 0x3B { next = k + 1 }
+            else if c == 0x2E, k + 1 < end, b[k + 1] == 0x20 { next = k + 1 }
+            else if c == 0xE3 || c == 0xEF, k + 2 < end, sentenceEnds.contains(where: { $0[0] == c && $0[1] == b[k + 1] && $0[2] == b[k + 2] }) { next = k + 3 }
+            if next > 0 { out.append((start, next)); start = next; k = next; continue }
+            k += 1
         }
-        if start < u.endIndex { out.append(start..<u.endIndex) }
+        if start < end { out.append((start, end)) }
         return out
     }
 
-    /// The first cue in `s`, as a position; cues preceded by a negation ("不建议", "do not recommend") do not count.
-    func firstCue(_ s: Substring) -> String.Index? {
-        let lower = s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? Substring(s.lowercased()) : s
-        var best: String.Index? = nil
-        for c in cues where lower.containsBytes(c.bytes) {
-            guard let r = lower.range(of: c.text) else { continue }
-            if c.ascii {
-                // whole words only for English cues
-                if r.lowerBound > lower.startIndex, let p = lower[..<r.lowerBound].last, p.isLetter { continue }
-                if r.upperBound < lower.endIndex, lower[r.upperBound].isLetter, !["recommend", "suggest", "advise"].contains(c.text) { continue }
+    /// Whether the character before byte `k` (not before `a`) is a letter (CJK characters count as letters).
+    static func letterBefore(_ b: [UInt8], _ a: Int, _ k: Int) -> Bool {
+        guard k > a else { return false }
+        var s = k - 1
+        if b[s] < 0x80 { return (b[s] | 0x20) &- 0x61 < 26 }
+        while s > a, b[s] & 0xC0 == 0x80 { s -= 1 }
+        return String(decoding: b[s..<k], as: UTF8.self).unicodeScalars.first?.properties.isAlphabetic ?? false
+    }
+
+    static func letterAt(_ b: [UInt8], _ k: Int, _ end: Int) -> Bool {
+        guard k < end else { return false }
+        if b[k] < 0x80 { return (b[k] | 0x20) &- 0x61 < 26 }
+        var e = k + 1
+        while e < end, b[e] & 0xC0 == 0x80 { e += 1 }
+        return String(decoding: b[k..<e], as: UTF8.self).unicodeScalars.first?.properties.isAlphabetic ?? false
+    }
+
+    /// Negations that cancel a cue right before it ("不建议", "do not recommend"), lower-case.
+    static let negations: [[UInt8]] = ["不", "无需", "not ", "don't ", "n't "].map { Array($0.utf8) }
+    static let looseEnd: Set<String> = ["recommend", "suggest", "advise"]
+
+    /// The byte offset of the first cue in bytes a..<end; a cue right after a negation does not count.
+    func firstCue(_ t: TextLines, _ a: Int, _ end: Int) -> Int? {
+        let b = t.bytes
+        var best: Int? = nil
+        b.withUnsafeBufferPointer { p in
+            for c in cues {
+                guard let at = ByteText.find(p, a, end, c.bytes, folded: true) else { continue }
+                if let best, best <= at { continue }
+                if c.ascii {
+                    // whole words only for English cues
+                    if Self.letterBefore(b, a, at) { continue }
+                    if Self.letterAt(b, at + c.bytes.count, end), !Self.looseEnd.contains(c.text) { continue }
+                }
+                if Self.negations.contains(where: { n in at - a >= n.count && (0..<n.count).allSatisfy { TriggerSet.lower[Int(b[at - n.count + $0])] == n[$0] } }) { continue }
+                best = at
             }
-            let before = lower[lower.startIndex..<r.lowerBound].suffix(12)
-            if before.hasSuffix("不") || before.hasSuffix("无需") || before.hasSuffix("not ") || before.hasSuffix("don't ") || before.hasSuffix("n't ") { continue }
-            // map back to the original substring by UTF-8 offset
-            let off = lower.utf8.distance(from: lower.startIndex, to: r.lowerBound)
-            let idx = s.utf8.index(s.startIndex, offsetBy: min(off, s.utf8.count))
-            if best == nil || idx < best! { best = idx }
         }
         return best
     }
@@ -169,18 +201,17 @@ struct RecommendationExtractor: @unchecked Sendable {
         var out: [RecommendationFact] = []
         var i = 0
         while i < t.count {
-            let line = t.lines[i]
             // a cue literal on the line (found in TextLines' single pass)
             guard t.hit(i, Trigger.adviceCue) else { i += 1; continue }
             var consumedTo = i
-            for sentence in Self.sentences(line) {
-                let sub = line[sentence]
-                guard let cue = firstCue(sub) else { continue }
-                var text = String(line[cue..<sentence.upperBound])
-                var startByte = t.byteOffset(line: i, at: cue)
-                var endByte = t.byteOffset(line: i, at: sentence.upperBound)
+            let lineEnd = t.lineEnd(i)
+            for (sa, sb) in Self.sentences(t, i) {
+                guard let cue = firstCue(t, sa, sb) else { continue }
+                var text = String(decoding: t.bytes[cue..<sb], as: UTF8.self)
+                var startByte = cue
+                var endByte = sb
                 let afterCue = text.drop(while: { !($0 == "：" || $0 == ":") })
-                let isHeading = sentence.upperBound == line.endIndex && (text.hasSuffix("：") || text.hasSuffix(":")) && afterCue.count <= 1
+                let isHeading = sb == lineEnd && (text.hasSuffix("：") || text.hasSuffix(":")) && afterCue.count <= 1
                 var j = i + 1
                 if isHeading {
                     // "下一步建议：" — the advice is on the following lines
@@ -194,10 +225,10 @@ struct RecommendationExtractor: @unchecked Sendable {
                         j += 1
                     }
                     consumedTo = max(consumedTo, j - 1)
-                } else if sentence.upperBound == line.endIndex {
+                } else if sb == lineEnd {
                     // numbered steps right under the advice belong to it
                     var taken = 0
-                    while j < t.count, taken < 8, Self.stepLine.firstMatch(in: t.lines[j]) != nil {
+                    while j < t.count, taken < 8, Self.isStep(t, j) {
                         text += "\n" + ByteText.trim(t.lines[j])
                         endByte = t.lineEnd(j)
                         taken += 1
@@ -245,16 +276,20 @@ struct RecommendationExtractor: @unchecked Sendable {
             }
             return nil
         }
+        let u = Substring(text).utf8
+        func has(_ literal: String) -> Bool { ByteText.containsFolded(u, Array(literal.utf8)) }
         switch action {
         case "install_updates":
+            guard has("kb") else { return nil }
             if let m = Self.kb.firstMatch(in: text, range: ns), let d = Range(m.range(at: 1), in: text) { return "KB" + text[d] }
             return nil
         case "uninstall_driver", "downgrade_driver", "update_driver", "contact_vendor", "uninstall_software":
-            if let sys = first(Self.sysName, from: max(0, near.location - 40)) ?? first(Self.sysName) { return sys }
-            if action == "contact_vendor", let v = first(Self.vendorWord, group: 1) { return v }
-            if let d = first(Self.driverPhrase, group: 1) { return d }
+            if has(".sys"), let sys = first(Self.sysName, from: max(0, near.location - 40)) ?? first(Self.sysName) { return sys }
+            if action == "contact_vendor", has("厂商") || has("厂家") || has("公司") || has("vendor"), let v = first(Self.vendorWord, group: 1) { return v }
+            if has("驱动"), let d = first(Self.driverPhrase, group: 1) { return d }
             return nil
         case "downgrade_software":
+            guard has("版本") || has("软件") || has("客户端") else { return nil }
             return first(Self.versionOf, group: 1)
         default:
             return nil

@@ -47,14 +47,14 @@ struct StackExtractor {
             while k + 7 <= b { if p[k] == 0x28, p[k + 1] == 0x49, p[k + 2] == 0x6E, p[k + 3] == 0x6C, p[k + 4] == 0x69, p[k + 5] == 0x6E, p[k + 6] == 0x65 { inline = true; break }; k += 1 }
         }
         // kb / kv / STACK_TEXT: two " : " separators; the call site follows the last
-        var seps: [Int] = []
+        var sepCount = 0, lastSep = -1
         var k = a
-        while k + 2 < b { if p[k] == 0x20, p[k + 1] == 0x3A, p[k + 2] == 0x20 { seps.append(k); k += 3; if seps.count > 2 { break } } else { k += 1 } }
-        if seps.count >= 2 {
+        while k + 2 < b { if p[k] == 0x20, p[k + 1] == 0x3A, p[k + 2] == 0x20 { sepCount += 1; lastSep = k; k += 3; if sepCount > 2 { break } } else { k += 1 } }
+        if sepCount >= 2 {
             var e = a
             while e < b, !isSpace(p[e]) { e += 1 }
             guard isAddress(p, a, e) || isFrameNumber(p, a, e) || (p[a] == 0x28) else { return nil }
-            guard let f = parseCallSite(p, seps[seps.count - 1] + 3, b, inline: inline, allowBareModule: true) else { return nil }
+            guard let f = parseCallSite(p, lastSep + 3, b, inline: inline, allowBareModule: true) else { return nil }
             return (f, "kv")
         }
         // tokens
@@ -207,7 +207,7 @@ struct StackExtractor {
         }
         for i in 0..<t.count {
             let line = t.lines[i]
-            if StackExtractor.isHeader(line) {
+            if t.hit(i, Trigger.stackHeader), StackExtractor.isHeader(line) {
                 close()
                 headerOpen = true
                 let tr = ByteText.trim(line)
@@ -217,7 +217,7 @@ struct StackExtractor {
             }
             let inRun = headerOpen || !frames.isEmpty
             // cheap test: frame lines hold '!', "+0x", a back-tick, "(Inline", or follow a header
-            let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.has(i, TextLines.Flag.plus) && t.contains(i, Needles.plusHex)
+            let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.hit(i, Trigger.plusHex)
             let lineEnd = t.lineEnd(i)
             if candidate, let (frame, shape) = t.bytes.withUnsafeBufferPointer({ StackExtractor.parseLine($0, t.offsets[i], lineEnd, inRun: inRun) }) {
                 if frames.isEmpty { start = i; if command.isEmpty || command == "list" { command = shape == "list" ? "list" : (command.isEmpty ? shape : command) } }

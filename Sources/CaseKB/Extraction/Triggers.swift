@@ -27,6 +27,8 @@ enum Trigger {
     static let probablyCaused: UInt64 = 1 << 19   // "Probably caused by"
     static let bugcheckField: UInt64 = 1 << 20    // "BUGCHECK_"
     static let analyzeField: UInt64 = 1 << 21     // "_NAME:", "BUCKET_ID:", "IMAGE_VERSION:", … (!analyze one-line fields)
+    static let stackHeader: UInt64 = 1 << 22      // "Call Site", "Child-SP", "RetAddr", "STACK_TEXT:", "ChildEBP"
+    static let plusHex: UInt64 = 1 << 23          // "+0x"
 
     /// The literals of each trigger: (text, any case?, trigger).
     static var literals: [(String, Bool, UInt64)] {
@@ -48,6 +50,9 @@ enum Trigger {
             ("Filter list", false, filterList),
             ("Probably caused by", false, probablyCaused),
             ("BUGCHECK_", false, bugcheckField),
+            ("Call Site", false, stackHeader), ("Child-SP", false, stackHeader), ("RetAddr", false, stackHeader),
+            ("STACK_TEXT:", false, stackHeader), ("ChildEBP", false, stackHeader),
+            ("+0x", false, plusHex),
         ]
         for field in ModuleExtractor.analyzeFields where field != "Probably caused by" {
             out.append((field + ":", false, analyzeField))
