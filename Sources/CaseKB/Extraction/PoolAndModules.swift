@@ -3,7 +3,40 @@ import Foundation
 /// `!pool` blocks, `Pooltag X : …, Binary : nt!fsrtl` owner lines, `!tag`/`!mex.tag` lookups that name the image
 /// owning a tag, and `!poolfind`.
 struct PoolExtractor {
-    static let block = try! NSRegularExpression(pattern: #"^([ *]?)([0-9a-fA-F`]{8,17})\s+size:\s*([0-9a-fA-F]+)\s+previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\)\s+(\*?)(.{1,4})"#)
+    /// A `!pool` row: ` fffffa8003a1b000 size:  1f0 previous size:    0  (Allocated) *Filt` (a `*` before the
+    /// address or the tag marks the block asked about).
+    static func poolRow(_ b: [UInt8], _ a: Int, _ end: Int) -> PoolBlock? {
+        typealias B = BugcheckExtractor
+        func lit(_ k: Int, _ s: String) -> Int? {
+            let u = Array(s.utf8)
+            guard end - k >= u.count, b[k..<k + u.count].elementsEqual(u) else { return nil }
+            return k + u.count
+        }
+        func hexRun(_ k: Int) -> Int? { var e = k; while e < end, Hex.isHexByte(b[e]) { e += 1 }; return e > k ? e : nil }
+        func spaces(_ k: Int, atLeastOne: Bool) -> Int? { let e = B.skipSpaces(b, k, end); return atLeastOne && e == k ? nil : e }
+        var k = a
+        var starred = false
+        if k < end, b[k] == 0x2A { starred = true; k += 1 } else if k < end, b[k] == 0x20 { k += 1 }
+        let addrStart = k
+        while k < end, Hex.isHexByte(b[k]) || b[k] == 0x60 { k += 1 }
+        guard k - addrStart >= 8, k - addrStart <= 17 else { return nil }
+        let address = String(decoding: b[addrStart..<k].filter { $0 != 0x60 }, as: UTF8.self)
+        guard let s1 = spaces(k, atLeastOne: true), let s2 = lit(s1, "size:"), let s3 = spaces(s2, atLeastOne: false), let sizeEnd = hexRun(s3) else { return nil }
+        let size = String(decoding: b[s3..<sizeEnd], as: UTF8.self)
+        guard let p1 = spaces(sizeEnd, atLeastOne: true), let p2 = lit(p1, "previous size:"), let p3 = spaces(p2, atLeastOne: false), let prevEnd = hexRun(p3),
+              let q1 = spaces(prevEnd, atLeastOne: true) else { return nil }
+        var allocated = true
+        var q2: Int
+        if let e = lit(q1, "(Allocated)") { q2 = e } else if let e = lit(q1, "(Free)") { q2 = e; allocated = false } else { return nil }
+        guard let q3 = spaces(q2, atLeastOne: true), q3 < end else { return nil }
+        q2 = q3
+        if b[q2] == 0x2A { starred = true; q2 += 1 }
+        // the tag: up to four characters
+        var e = q2, chars = 0
+        while e < end, chars < 4 { e += 1; while e < end, b[e] & 0xC0 == 0x80 { e += 1 }; chars += 1 }
+        let tag = String(decoding: b[q2..<e], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        return PoolBlock(address: address, size: size, allocated: allocated, tag: tag, starred: starred)
+    }
     static let pooltagLine = try! NSRegularExpression(pattern: #"Pooltag\s+(\S{1,4})\s*:.*?Binary\s*:\s*(\S+)"#)
     static let tagCommand = try! NSRegularExpression(pattern: #"!(?:mex\.)?(?:tag|poolfind|pooltag)\s+(\S{1,4})"#)
     static let tagHit = try! NSRegularExpression(pattern: #"^(\S+)\s+\d+\s+\S+\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}\s+(\S+)"#)
@@ -24,14 +57,8 @@ struct PoolExtractor {
             if t.triggers[i] & (Trigger.poolRow | Trigger.pooltagLine | Trigger.tagCommand | Trigger.dotSys | Trigger.dotDllExe) == 0 { continue }
             let line = t.lines[i]
             if t.hit(i, Trigger.poolRow) {
-                let s = String(line)
-                if let m = Self.block.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
-                    func g(_ k: Int) -> String { Range(m.range(at: k), in: s).map { String(s[$0]) } ?? "" }
-                    let tag = g(7).trimmingCharacters(in: .whitespaces)
-                    guard !tag.isEmpty else { continue }
-                    let starred = g(1) == "*" || g(6) == "*"
-                    let b = PoolBlock(address: g(2).replacingOccurrences(of: "`", with: ""), size: g(3), allocated: g(5) == "Allocated", tag: tag, starred: starred)
-                    upsert(tag, owner: nil, suspect: starred, block: b, span: t.span(lines: i, i))
+                if let b = Self.poolRow(t.bytes, t.offsets[i], t.lineEnd(i)), !b.tag.isEmpty {
+                    upsert(b.tag, owner: nil, suspect: b.starred, block: b, span: t.span(lines: i, i))
                 }
                 continue
             }
@@ -73,17 +100,22 @@ struct ModuleExtractor {
     /// Driver file names in prose (`vwifimf.sys`, `Netwtw08.SYS`): a name of 2–41 letters, digits, `_` or `-` starting
     /// with a letter, not part of a path or a longer name: (start, end, end of the name before `.sys`).
     static func driverNames(_ t: TextLines, _ line: Int) -> [(Int, Int, Int)] {
-        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        driverNames(t.bytes, t.offsets[line], t.lineEnd(line), insidePaths: false)
+    }
+
+    /// The same over bytes `a..<end`; with `insidePaths`, names at the end of a path (`\drivers\vwifimf.sys`) count too.
+    static func driverNames(_ b: [UInt8], _ a: Int, _ end: Int, insidePaths: Bool) -> [(Int, Int, Int)] {
         @inline(__always) func nameByte(_ c: UInt8) -> Bool { BugcheckExtractor.isWord(c) || c == 0x2D }
         var out: [(Int, Int, Int)] = []
-        for dot in t.positions(line, Array(".sys".utf8), folded: true) {
+        for dot in ByteText.positions(b, a, end, Array(".sys".utf8), folded: true) {
             let ext = String(decoding: b[dot + 1..<dot + 4], as: UTF8.self)
-            guard ext == "sys" || ext == "SYS" || ext == "Sys" else { continue }
+            guard ext == "sys" || ext == "SYS" || ext == "Sys" || insidePaths else { continue }
             if dot + 4 < end, BugcheckExtractor.isWord(b[dot + 4]) { continue }
             var s = dot
             while s > a, nameByte(b[s - 1]) { s -= 1 }
+            if insidePaths { while s < dot, !((b[s] &- 0x41) < 26 || (b[s] &- 0x61) < 26) { s += 1 } }
             guard dot - s >= 2, dot - s <= 41, (b[s] &- 0x41) < 26 || (b[s] &- 0x61) < 26 else { continue }
-            if s > a, b[s - 1] == 0x2E || b[s - 1] == 0x5C { continue }   // part of a path or a dotted name
+            if !insidePaths, s > a, b[s - 1] == 0x2E || b[s - 1] == 0x5C { continue }   // part of a path or a dotted name
             out.append((s, dot + 4, dot))
         }
         return out
@@ -197,9 +229,12 @@ struct EntityExtractor {
 
     /// `KB4559003`, `KB 4559003` (any case), not inside a longer word or number: (match range, digits range).
     static func kbNumbers(_ t: TextLines, _ line: Int) -> [(Int, Int, Int, Int)] {
-        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        kbNumbers(t.bytes, t.offsets[line], t.lineEnd(line))
+    }
+
+    static func kbNumbers(_ b: [UInt8], _ a: Int, _ end: Int) -> [(Int, Int, Int, Int)] {
         var out: [(Int, Int, Int, Int)] = []
-        for at in t.positions(line, Array("kb".utf8), folded: true) {
+        for at in ByteText.positions(b, a, end, Array("kb".utf8), folded: true) {
             if at > a, BugcheckExtractor.isAlnum(b[at - 1]) { continue }
             var k = at + 2
             if k < end, BugcheckExtractor.isSpace(b[k]) { k += 1 }
@@ -234,7 +269,7 @@ struct EntityExtractor {
                 for (x, y, dx, dy) in Self.kbNumbers(t, i) { add(.kb, "KB" + String(decoding: b[dx..<dy], as: UTF8.self), x, y) }
             }
             // error codes only in prose lines: register dumps, Arg lines and dt output hold many such values
-            if t.hit(i, Trigger.hexPrefix), !t.has(i, TextLines.Flag.backtick), !t.hit(i, Trigger.kdPrompt) {
+            if t.hit(i, Trigger.errorCodeHex), !t.has(i, TextLines.Flag.backtick), !t.hit(i, Trigger.kdPrompt) {
                 let line = t.lines[i]
                 let trimmed = ByteText.trim(line)
                 let isWinDbgOutput = line.hasPrefix("Arg") || trimmed.hasPrefix("+0x") || line.hasPrefix("r") && t.contains(i, [0x3D])
@@ -242,19 +277,24 @@ struct EntityExtractor {
                     for (x, y) in Self.errorCodes(t, i) { add(.errorCode, "0x" + String(decoding: b[x..<y], as: UTF8.self).uppercased(), x - 2, y) }
                 }
             }
+            // OS versions on lines that speak of Windows, versions or builds: feature updates (1809, 21H2), builds
+            // (19045.3324), "Kernel Version 18362"
             let osLine = t.hit(i, Trigger.osContext)
+            let features = osLine && t.hit(i, Trigger.featureUpdate)
+            let builds = osLine && t.has(i, TextLines.Flag.dot) && !t.has(i, TextLines.Flag.backtick)
+            let kernel = osLine && t.hit(i, Trigger.kernelVersion)
             let modelLine = t.hit(i, Trigger.modelCue)
-            guard osLine || modelLine else { continue }
+            guard features || builds || kernel || modelLine else { continue }
             let s = t.string(i)
             let range = NSRange(s.startIndex..., in: s)
             if osLine {
-                for m in Self.featureUpdate.matches(in: s, range: range) {
+                for m in features ? Self.featureUpdate.matches(in: s, range: range) : [] {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
-                for m in Self.build.matches(in: s, range: range) where !t.has(i, TextLines.Flag.backtick) {
+                for m in builds ? Self.build.matches(in: s, range: range) : [] {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
-                for m in Self.kernelVersion.matches(in: s, range: range) {
+                for m in kernel ? Self.kernelVersion.matches(in: s, range: range) : [] {
                     if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
                 }
             }

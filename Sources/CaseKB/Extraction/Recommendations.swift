@@ -8,13 +8,14 @@ struct RecommendationExtractor: @unchecked Sendable {
     let actions: [(String, NSRegularExpression)]
     /// Per action: the literal sets its pattern needs (lower-case), derived from the pattern (see `requiredLiterals`).
     let gates: [[[[UInt8]]]]
+    /// The gate literals, found in a sentence in one pass; `gateIDs` holds the gates as indices into it.
+    let gateLiterals: TriggerSet
+    let gateIDs: [[[Int]]]
 
     static let shared: RecommendationExtractor = {
         do { return try RecommendationExtractor() } catch { fatalError("casekb resources are broken: \(error)") }
     }()
 
-    static let sysName = try! NSRegularExpression(pattern: #"[A-Za-z][\w\-]{1,40}\.sys"#, options: [.caseInsensitive])
-    static let kb = try! NSRegularExpression(pattern: #"KB\s?(\d{6,7})"#, options: [.caseInsensitive])
     static let vendorWord = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9\-]{1,20})\s*(?:厂商|厂家|公司|vendor)|(?:the\s+)([A-Za-z][A-Za-z0-9_\-]{1,20})\s+vendor"#)
     static let versionOf = try! NSRegularExpression(pattern: #"(?:降级|回退|回滚)\s*([A-Za-z][A-Za-z0-9_\-]{0,20}|[^\s，。的]{1,10})\s*的?(?:版本|软件|客户端)"#)
     static let driverPhrase = try! NSRegularExpression(pattern: #"(?:升级|更新|降级|回退|回滚|卸载)\s*([^\s，。；,;]{1,12}驱动)"#)
@@ -43,6 +44,19 @@ struct RecommendationExtractor: @unchecked Sendable {
             catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
         }
         gates = actions.map { RecommendationExtractor.requiredLiterals($0.1.pattern).map { $0.map { Array($0.lowercased().utf8) } } }
+        var literalIDs: [[UInt8]: Int] = [:]
+        var literals: [(String, Bool, UInt64)] = []
+        gateIDs = gates.map { sets in
+            sets.map { set in
+                set.map { lit in
+                    if let id = literalIDs[lit] { return id }
+                    literalIDs[lit] = literals.count
+                    literals.append((String(decoding: lit, as: UTF8.self), true, 1))
+                    return literals.count - 1
+                }
+            }
+        }
+        gateLiterals = TriggerSet(literals)
     }
 
     /// The literals a pattern cannot match without, as sets of alternatives: `(uninstall|remov)\w*\s+[\w.\-]+\.sys`
@@ -252,20 +266,22 @@ struct RecommendationExtractor: @unchecked Sendable {
         var taken: [NSRange] = []
         var out: [RecommendationFact] = []
         let ns = NSRange(text.startIndex..., in: text)
-        let folded = Substring(text).utf8
+        let bytes = Array(text.utf8)
+        let found = bytes.withUnsafeBufferPointer { gateLiterals.literalsFound($0, 0, $0.count) }
         for (k, (action, re)) in actions.enumerated() {
-            if !gates[k].allSatisfy({ set in set.contains(where: { ByteText.containsFolded(folded, $0) }) }) { continue }
+            if !gateIDs[k].allSatisfy({ set in set.contains { found[$0] } }) { continue }
             for m in re.matches(in: text, range: ns) {
                 if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
                 taken.append(m.range)
                 if out.contains(where: { $0.action == action }) { continue }
-                out.append(RecommendationFact(action: action, target: target(for: action, in: text, near: m.range), text: text, source: span))
+                out.append(RecommendationFact(action: action, target: target(for: action, in: text, bytes: bytes, near: m.range), text: text, source: span))
             }
         }
         return out
     }
 
-    func target(for action: String, in text: String, near: NSRange) -> String? {
+    /// The driver, KB or product an advice of type `action` names; `near` is the action's match (UTF-16 range).
+    func target(for action: String, in text: String, bytes: [UInt8], near: NSRange) -> String? {
         let ns = NSRange(text.startIndex..., in: text)
         func first(_ re: NSRegularExpression, group: Int = 0, from: Int = 0) -> String? {
             let r = NSRange(location: from, length: ns.length - from)
@@ -276,15 +292,18 @@ struct RecommendationExtractor: @unchecked Sendable {
             }
             return nil
         }
-        let u = Substring(text).utf8
-        func has(_ literal: String) -> Bool { ByteText.containsFolded(u, Array(literal.utf8)) }
+        func has(_ literal: String) -> Bool { bytes.withUnsafeBufferPointer { ByteText.find($0, 0, $0.count, Array(literal.utf8), folded: true) != nil } }
         switch action {
         case "install_updates":
-            guard has("kb") else { return nil }
-            if let m = Self.kb.firstMatch(in: text, range: ns), let d = Range(m.range(at: 1), in: text) { return "KB" + text[d] }
-            return nil
+            return EntityExtractor.kbNumbers(bytes, 0, bytes.count).first.map { "KB" + String(decoding: bytes[$0.2..<$0.3], as: UTF8.self) }
         case "uninstall_driver", "downgrade_driver", "update_driver", "contact_vendor", "uninstall_software":
-            if has(".sys"), let sys = first(Self.sysName, from: max(0, near.location - 40)) ?? first(Self.sysName) { return sys }
+            let names = ModuleExtractor.driverNames(bytes, 0, bytes.count, insidePaths: true)
+            if !names.isEmpty {
+                // the first one from shortly before the action's words, else the first one
+                let nearByte = Range(near, in: text).map { text.utf8.distance(from: text.startIndex, to: $0.lowerBound) } ?? 0
+                let pick = names.first { $0.0 >= nearByte - 40 } ?? names[0]
+                return String(decoding: bytes[pick.0..<pick.1], as: UTF8.self)
+            }
             if action == "contact_vendor", has("厂商") || has("厂家") || has("公司") || has("vendor"), let v = first(Self.vendorWord, group: 1) { return v }
             if has("驱动"), let d = first(Self.driverPhrase, group: 1) { return d }
             return nil

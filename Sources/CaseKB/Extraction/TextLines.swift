@@ -147,13 +147,7 @@ struct TextLines {
 
     /// Byte offsets of every `needle` on line `line` (`folded`: ASCII case ignored, needle lower-case).
     func positions(_ line: Int, _ needle: [UInt8], folded: Bool) -> [Int] {
-        var out: [Int] = []
-        let end = lineEnd(line)
-        bytes.withUnsafeBufferPointer { p in
-            var k = offsets[line]
-            while let at = ByteText.find(p, k, end, needle, folded: folded) { out.append(at); k = at + 1 }
-        }
-        return out
+        ByteText.positions(bytes, offsets[line], lineEnd(line), needle, folded: folded)
     }
 
     /// The line's text as a String (lines are copied only once a trigger selects them).

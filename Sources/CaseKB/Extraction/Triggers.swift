@@ -29,6 +29,9 @@ enum Trigger {
     static let analyzeField: UInt64 = 1 << 21     // "_NAME:", "BUCKET_ID:", "IMAGE_VERSION:", … (!analyze one-line fields)
     static let stackHeader: UInt64 = 1 << 22      // "Call Site", "Child-SP", "RetAddr", "STACK_TEXT:", "ChildEBP"
     static let plusHex: UInt64 = 1 << 23          // "+0x"
+    static let errorCodeHex: UInt64 = 1 << 24     // "0x8", "0xc" (HRESULT/NTSTATUS codes start so)
+    static let featureUpdate: UInt64 = 1 << 25    // extraction-cues.txt: feature-update (1809, 21H2, …)
+    static let kernelVersion: UInt64 = 1 << 26    // "Kernel Version"
 
     /// The literals of each trigger: (text, any case?, trigger).
     static var literals: [(String, Bool, UInt64)] {
@@ -53,12 +56,15 @@ enum Trigger {
             ("Call Site", false, stackHeader), ("Child-SP", false, stackHeader), ("RetAddr", false, stackHeader),
             ("STACK_TEXT:", false, stackHeader), ("ChildEBP", false, stackHeader),
             ("+0x", false, plusHex),
+            ("0x8", false, errorCodeHex), ("0xc", true, errorCodeHex),
+            ("Kernel Version", false, kernelVersion),
         ]
         for field in ModuleExtractor.analyzeFields where field != "Probably caused by" {
             out.append((field + ":", false, analyzeField))
         }
         out += cues.strings("bugcheck-context").map { ($0, false, bugcheckContext) }
         out += cues.strings("os-context").map { ($0, false, osContext) }
+        out += cues.strings("feature-update").map { ($0, false, featureUpdate) }
         out += (cues.strings("model-label") + cues.strings("model-series")).map { ($0, true, modelCue) }
         out += cues.strings("blame").map { ($0, false, blame) }
         out += RecommendationExtractor.shared.cues.map { ($0.text, true, adviceCue) }
@@ -104,5 +110,34 @@ struct TriggerSet: Sendable {
             chain.append(-1)
         }
         self.heads = heads; self.chain = chain; self.needles = needles; self.anyCase = anyCase; self.bits = bits
+    }
+
+    /// Which literals occur in bytes `a..<b` of `p`, by index (`hits[id]`), in one pass.
+    func literalsFound(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> [Bool] {
+        var hits = [Bool](repeating: false, count: needles.count)
+        let lower = TriggerSet.lower
+        var i = a
+        while i + 1 < b {
+            let h = heads[Int(lower[Int(p[i])]) << 8 | Int(lower[Int(p[i + 1])])]
+            if h >= 0 {
+                var k = Int(h)
+                while chain[k] >= 0 {
+                    let id = Int(chain[k])
+                    if !hits[id] {
+                        let needle = needles[id]
+                        let m = needle.count
+                        if i + m <= b {
+                            var j = 0
+                            if anyCase[id] { while j < m, lower[Int(p[i + j])] == needle[j] { j += 1 } }
+                            else { while j < m, p[i + j] == needle[j] { j += 1 } }
+                            if j == m { hits[id] = true }
+                        }
+                    }
+                    k += 1
+                }
+            }
+            i += 1
+        }
+        return hits
     }
 }

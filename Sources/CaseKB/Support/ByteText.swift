@@ -39,6 +39,16 @@ enum ByteText {
         return nil
     }
 
+    /// Offsets of every `needle` in bytes `a..<end` of `bytes`.
+    static func positions(_ bytes: [UInt8], _ a: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> [Int] {
+        var out: [Int] = []
+        bytes.withUnsafeBufferPointer { p in
+            var k = a
+            while let at = find(p, k, end, needle, folded: folded) { out.append(at); k = at + 1 }
+        }
+        return out
+    }
+
     /// Whether `haystack` contains `needle` (both UTF-8).
     static func contains(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
         var s = Substring(haystack)
