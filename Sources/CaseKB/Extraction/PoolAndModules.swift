@@ -221,9 +221,69 @@ struct ModuleExtractor {
 
 /// KB numbers, HRESULT/NTSTATUS codes, OS versions and builds, machine models.
 struct EntityExtractor {
-    static let featureUpdate = try! NSRegularExpression(pattern: #"(?<![0-9A-Za-z.])("# + ExtractionCues.shared.alternation("feature-update") + #")(?![0-9A-Za-z.])"#)
-    static let build = try! NSRegularExpression(pattern: #"(?<![0-9.])(?:10\.0\.)?((?:1[0-9]|2[0-9])\d{3}\.\d{1,5})(?![0-9])"#)
-    static let kernelVersion = try! NSRegularExpression(pattern: #"Windows (?:10|11|Server \d{4}) Kernel Version (\d{4,5})"#)
+    static let featureUpdateNames = ExtractionCues.shared.strings("feature-update").sorted { $0.utf8.count > $1.utf8.count }.map { Array($0.utf8) }
+
+    /// Feature-update names (1809, 21H2) standing alone, not inside a longer number, word or version.
+    static func featureUpdates(_ t: TextLines, _ line: Int) -> [(Int, Int)] {
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        @inline(__always) func joins(_ c: UInt8) -> Bool { BugcheckExtractor.isAlnum(c) || c == 0x2E }
+        var out: [(Int, Int)] = []
+        for name in featureUpdateNames {
+            for at in t.positions(line, name, folded: false) {
+                let e = at + name.count
+                if at > a, joins(b[at - 1]) { continue }
+                if e < end, joins(b[e]) { continue }
+                if out.contains(where: { $0.0 < e && at < $0.1 }) { continue }
+                out.append((at, e))
+            }
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    /// Build numbers: `19045.3324`, `10.0.19045.3324` (the part after 10.0.): five digits starting 1x or 2x, a dot,
+    /// one to five digits, not inside a longer number.
+    static func builds(_ b: [UInt8], _ a: Int, _ end: Int) -> [(Int, Int)] {
+        @inline(__always) func digit(_ k: Int) -> Bool { k < end && (b[k] &- 0x30) < 10 }
+        var out: [(Int, Int)] = []
+        var k = a
+        while k < end {
+            guard digit(k), k == a || !(digit(k - 1) || b[k - 1] == 0x2E) else { k += 1; continue }
+            var s = k
+            // "10.0." before the build
+            if end - s > 5, b[s] == 0x31, b[s + 1] == 0x30, b[s + 2] == 0x2E, b[s + 3] == 0x30, b[s + 4] == 0x2E, digit(s + 5) { s += 5 }
+            var e = s
+            while digit(e) { e += 1 }
+            if e - s == 5, b[s] == 0x31 || b[s] == 0x32, e < end, b[e] == 0x2E, digit(e + 1) {
+                var f = e + 1
+                while digit(f) { f += 1 }
+                if f - e - 1 <= 5 { out.append((s, f)); k = f; continue }
+            }
+            k = max(e, k + 1)
+        }
+        return out
+    }
+
+    static let windowsPrefixes: [[UInt8]] = ["Windows 10 ", "Windows 11 "].map { Array($0.utf8) }
+
+    /// `Windows 10 Kernel Version 18362`, `Windows Server 2019 Kernel Version 17763`: the build.
+    static func kernelVersions(_ t: TextLines, _ line: Int) -> [(Int, Int)] {
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
+        let marker = Array("Kernel Version ".utf8)
+        var out: [(Int, Int)] = []
+        for at in t.positions(line, marker, folded: false) {
+            let before = b[a..<at]
+            let named = windowsPrefixes.contains { before.count >= $0.count && before.suffix($0.count).elementsEqual($0) }
+                || (before.count >= 20 && before.suffix(20).starts(with: Array("Windows Server ".utf8)) && before.suffix(5).prefix(4).allSatisfy { ($0 &- 0x30) < 10 } && before.last == 0x20)
+            guard named else { continue }
+            let s = at + marker.count
+            var e = s
+            while e < end, (b[e] &- 0x30) < 10 { e += 1 }
+            if e - s >= 4 {
+                out.append((s, min(e, s + 5)))
+            }
+        }
+        return out
+    }
     static let model = try! NSRegularExpression(pattern: #"(?:"# + ExtractionCues.shared.alternation("model-label") + #")\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:"#
         + ExtractionCues.shared.alternation("model-series") + #")\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
 
@@ -285,19 +345,20 @@ struct EntityExtractor {
             let kernel = osLine && t.hit(i, Trigger.kernelVersion)
             let modelLine = t.hit(i, Trigger.modelCue)
             guard features || builds || kernel || modelLine else { continue }
+            let b = t.bytes, a = t.offsets[i], end = t.lineEnd(i)
+            func text(_ x: Int, _ y: Int) -> String { String(decoding: b[x..<y], as: UTF8.self) }
+            if features {
+                for (x, y) in Self.featureUpdates(t, i) { add(.osVersion, text(x, y), x, y) }
+            }
+            if builds {
+                for (x, y) in Self.builds(b, a, end) { add(.osVersion, text(x, y), x, y) }
+            }
+            if kernel {
+                for (x, y) in Self.kernelVersions(t, i) { add(.osVersion, text(x, y), x, y) }
+            }
+            guard modelLine else { continue }
             let s = t.string(i)
             let range = NSRange(s.startIndex..., in: s)
-            if osLine {
-                for m in features ? Self.featureUpdate.matches(in: s, range: range) : [] {
-                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
-                }
-                for m in builds ? Self.build.matches(in: s, range: range) : [] {
-                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
-                }
-                for m in kernel ? Self.kernelVersion.matches(in: s, range: range) : [] {
-                    if let w = Range(m.range(at: 1), in: s) { add(.osVersion, String(s[w]), i, w, s) }
-                }
-            }
             if modelLine {
                 for m in Self.model.matches(in: s, range: range) {
                     for g in [1, 2] {

@@ -10,9 +10,12 @@ struct TextLines {
     let flags: [UInt16]
     /// Per line: the `Trigger` literals it holds.
     let triggers: [UInt64]
-    let lines: [Substring]
+    /// The lines as Substrings of the text, made on access (most lines are only ever seen as bytes).
+    let lines: LineView
     /// Byte offset of each line's start.
     let offsets: [Int]
+    /// Byte offset of each line's end (before its line break and a CR before that).
+    let ends: [Int]
     /// Unicode-scalar offset of each line's start (spans count scalars).
     let scalarOffsets: [Int]
     let message: Int
@@ -46,48 +49,55 @@ struct TextLines {
         let bytes = Array(text.utf8)
         self.bytes = bytes
         var offsets: [Int] = [0]
+        var ends: [Int] = []
         var scalarOffsets: [Int] = [0]
         var flags: [UInt16] = []
         var triggers: [UInt64] = []
         let estimate = bytes.count / 40 + 1
-        offsets.reserveCapacity(estimate); scalarOffsets.reserveCapacity(estimate); flags.reserveCapacity(estimate); triggers.reserveCapacity(estimate)
+        offsets.reserveCapacity(estimate); ends.reserveCapacity(estimate); scalarOffsets.reserveCapacity(estimate); flags.reserveCapacity(estimate); triggers.reserveCapacity(estimate)
         bytes.withUnsafeBufferPointer { p in
             Self.classes.withUnsafeBufferPointer { classes in
             TriggerSet.lower.withUnsafeBufferPointer { lower in
+            set.headBits.withUnsafeBufferPointer { headBits in
             set.heads.withUnsafeBufferPointer { heads in
             set.chain.withUnsafeBufferPointer { chain in
+            set.flat.withUnsafeBufferPointer { flat in
+            set.flatStart.withUnsafeBufferPointer { flatStart in
+            set.anyCase.withUnsafeBufferPointer { anyCase in
+            set.bits.withUnsafeBufferPointer { bits in
                 let n = p.count
                 var f: UInt16 = 0
                 var trig: UInt64 = 0
                 var scalars = 0
+                var lineStart = 0
                 var i = 0
                 while i < n {
                     let c = p[i]
                     if c == 0x0A {
                         flags.append(f); triggers.append(trig)
+                        ends.append(i > lineStart && p[i - 1] == 0x0D ? i - 1 : i)
                         f = 0; trig = 0
                         scalars += 1
-                        offsets.append(i + 1); scalarOffsets.append(scalars)
+                        lineStart = i + 1
+                        offsets.append(lineStart); scalarOffsets.append(scalars)
                         i += 1
                         continue
                     }
                     f |= classes[Int(c)]
                     if c & 0xC0 != 0x80 { scalars += 1 }
                     if i + 1 < n {
-                        let h = heads[Int(lower[Int(c)]) << 8 | Int(lower[Int(p[i + 1])])]
-                        if h >= 0 {
-                            var k = Int(h)
+                        let head = Int(lower[Int(c)]) << 8 | Int(lower[Int(p[i + 1])])
+                        if headBits[head >> 6] & (1 << UInt64(head & 63)) != 0 {
+                            var k = Int(heads[head])
                             while chain[k] >= 0 {
                                 let id = Int(chain[k])
-                                let bit = set.bits[id]
+                                let bit = bits[id]
                                 if trig & bit == 0 {
-                                    let needle = set.needles[id]
-                                    let m = needle.count
+                                    let s = flatStart[id], m = (id + 1 < flatStart.count ? flatStart[id + 1] : flat.count) - s
                                     if i + m <= n {
-                                        var j = 2
-                                        if set.anyCase[id] { while j < m, lower[Int(p[i + j])] == needle[j] { j += 1 } }
-                                        else if c == needle[0], p[i + 1] == needle[1] { while j < m, p[i + j] == needle[j] { j += 1 } }
-                                        else { j = -1 }
+                                        var j = 0
+                                        if anyCase[id] { while j < m, lower[Int(p[i + j])] == flat[s + j] { j += 1 } }
+                                        else { while j < m, p[i + j] == flat[s + j] { j += 1 } }
                                         if j == m { trig |= bit }
                                     }
                                 }
@@ -98,26 +108,28 @@ struct TextLines {
                     i += 1
                 }
                 flags.append(f); triggers.append(trig)
-            }}}}
+                ends.append(n > lineStart && p[n - 1] == 0x0D ? n - 1 : n)
+            }}}}}}}}}
         }
         self.offsets = offsets
         self.scalarOffsets = scalarOffsets
         self.flags = flags
         self.triggers = triggers
-        // lines as Substrings of the text, without the line break (and a CR before it)
-        var lines: [Substring] = []
-        lines.reserveCapacity(offsets.count)
-        let u = text.utf8
-        var startIndex = u.startIndex
-        for k in 0..<offsets.count {
-            let a = offsets[k]
-            var b = k + 1 < offsets.count ? offsets[k + 1] - 1 : bytes.count
-            if b > a, bytes[b - 1] == 0x0D { b -= 1 }
-            let endIndex = u.index(startIndex, offsetBy: b - a)
-            lines.append(Substring(u[startIndex..<endIndex]))
-            if k + 1 < offsets.count { startIndex = u.index(startIndex, offsetBy: offsets[k + 1] - a) }
+        self.ends = ends
+        self.lines = LineView(text: text, offsets: offsets, ends: ends)
+    }
+
+    /// Line `i` of the text as a Substring, without its line break.
+    struct LineView {
+        let text: String
+        let offsets: [Int]
+        let ends: [Int]
+        subscript(i: Int) -> Substring {
+            let u = text.utf8
+            let a = u.index(u.startIndex, offsetBy: offsets[i])
+            return Substring(u[a..<u.index(a, offsetBy: ends[i] - offsets[i])])
         }
-        self.lines = lines
+        var count: Int { offsets.count }
     }
 
     /// Whether line `line` holds any of the `Trigger` literals in `mask`.
@@ -134,15 +146,13 @@ struct TextLines {
     /// Whether line `line` contains `needle` (memchr on the first byte, then memcmp).
     func contains(_ line: Int, _ needle: [UInt8]) -> Bool {
         let start = offsets[line]
-        let end = start + lines[line].utf8.count
-        return TextLines.search(bytes, start, end, needle, folded: false)
+        return TextLines.search(bytes, start, ends[line], needle, folded: false)
     }
 
     /// The same, ignoring ASCII case (`needle` lower-case).
     func containsFolded(_ line: Int, _ needle: [UInt8]) -> Bool {
         let start = offsets[line]
-        let end = start + lines[line].utf8.count
-        return TextLines.search(bytes, start, end, needle, folded: true)
+        return TextLines.search(bytes, start, ends[line], needle, folded: true)
     }
 
     /// Byte offsets of every `needle` on line `line` (`folded`: ASCII case ignored, needle lower-case).
@@ -157,14 +167,14 @@ struct TextLines {
         bytes.withUnsafeBufferPointer { ByteText.search($0, start, end, needle, folded: folded) }
     }
 
-    var count: Int { lines.count }
+    var count: Int { offsets.count }
 
     /// Byte offset of `index` (an index into `lines[line]`).
     func byteOffset(line: Int, at index: String.Index) -> Int {
         offsets[line] + lines[line].utf8.distance(from: lines[line].startIndex, to: index)
     }
 
-    func lineEnd(_ line: Int) -> Int { offsets[line] + lines[line].utf8.count }
+    @inline(__always) func lineEnd(_ line: Int) -> Int { ends[line] }
 
     /// The Unicode-scalar offset of byte offset `byte`: the line's scalar offset plus the scalars before it on the line.
     func scalarOffset(_ byte: Int) -> Int {

@@ -219,10 +219,11 @@ struct OtherExtractorTests {
         Windows 10 Kernel Version 18362 MP (12 procs) Free x64
         The fleet runs 22H2 (build 19045.3324) on Latitude 7420 and ThinkPad X1 Carbon.
         rax=0000003200360035 r8=4c46444e02156700 at 0xC0000005 in a register line is not prose
+        Server: Windows Server 2019 Kernel Version 17763 MP, OS build 10.0.22621.1702; agent version 3.19045.12 and KB45590031 are not builds or KBs
         """).entities
         #expect(e.filter { $0.kind == .kb }.map(\.value) == ["KB4559003", "KB5005565"])
         #expect(e.filter { $0.kind == .errorCode }.map(\.value) == ["0xC0000005", "0x80070057"])
-        #expect(Set(e.filter { $0.kind == .osVersion }.map(\.value)) == ["18362", "22H2", "19045.3324"])
+        #expect(Set(e.filter { $0.kind == .osVersion }.map(\.value)) == ["18362", "22H2", "19045.3324", "17763", "22621.1702"])
         #expect(e.filter { $0.kind == .machineModel }.map(\.value) == ["Latitude 7420", "ThinkPad X1 Carbon"])
     }
 
