@@ -5,6 +5,8 @@ import Foundation
 public struct BugcheckTable: Sendable {
     public let names: [UInt32: String]
     public let codes: [String: UInt32]
+    /// Byte lengths of the shortest and longest names (a cheap test before a dictionary lookup).
+    let shortestName: Int, longestName: Int
     /// (code, arg number) → [(value or "*", meaning)]
     let meanings: [UInt64: [(String, String)]]
 
@@ -29,6 +31,8 @@ public struct BugcheckTable: Sendable {
         }
         self.names = names
         self.codes = codes
+        self.shortestName = codes.keys.map(\.utf8.count).min() ?? 0
+        self.longestName = codes.keys.map(\.utf8.count).max() ?? 0
         self.meanings = meanings
     }
 
@@ -149,30 +153,41 @@ struct BugcheckExtractor {
     /// Prose forms: a cue (`bugcheck`, `stop code`, `蓝屏代码`…), an optional connector (`is`, `为`, `:`), then a code
     /// in hex: (match range, code range) for each.
     static func parseProse(_ t: TextLines, _ line: Int) -> [(Int, Int, Int, Int)] {
-        let b = t.bytes, end = t.lineEnd(line)
+        let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
         var out: [(Int, Int, Int, Int)] = []
-        for (cue, mayHaveCode) in proseCues {
-            for at in t.positions(line, cue, folded: true) {
-                var k = at + cue.count
-                if mayHaveCode {
-                    let s = skipSpaces(b, k, end)
-                    if s > k, hasFoldedPrefix(b, s, end, Array("code".utf8)) { k = s + 4 }
-                }
-                let afterSpaces = skipSpaces(b, k, end)
-                var starts = [afterSpaces]
-                if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts.insert(skipSpaces(b, afterSpaces + c.count, end), at: 0) }
-                for s in starts {
-                    var h = s
-                    if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
-                    if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, s, he)); break }
+        // only the cues whose trigger literal is on the line
+        let english = t.hit(line, Trigger.bugcheckWord), stop = t.hit(line, Trigger.stopWord)
+        let chinese = t.hit(line, Trigger.chineseCode), fatal = t.hit(line, Trigger.fatalError)
+        b.withUnsafeBufferPointer { p in
+            for (n, (cue, mayHaveCode)) in proseCues.enumerated() {
+                let wanted = n < 3 ? english : n == 3 ? stop : n == proseCues.count - 1 ? fatal : chinese
+                guard wanted else { continue }
+                var from = a
+                while let at = ByteText.find(p, from, end, cue, folded: true) {
+                    from = at + 1
+                    var k = at + cue.count
+                    if mayHaveCode {
+                        let s = skipSpaces(b, k, end)
+                        if s > k, hasFoldedPrefix(b, s, end, codeWord) { k = s + 4 }
+                    }
+                    let afterSpaces = skipSpaces(b, k, end)
+                    var starts = (afterSpaces, -1)
+                    if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts = (skipSpaces(b, afterSpaces + c.count, end), afterSpaces) }
+                    for s in [starts.0, starts.1] where s >= 0 {
+                        var h = s
+                        if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
+                        if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, s, he)); break }
+                    }
                 }
             }
         }
+        if out.count < 2 { return out }
         // leftmost first; a cue inside an earlier match ("错误代码" in "蓝屏错误代码") is not a second one
         var kept: [(Int, Int, Int, Int)] = []
         for m in out.sorted(by: { $0.0 < $1.0 }) where kept.last.map({ m.0 >= $0.1 }) ?? true { kept.append(m) }
         return kept
     }
+    static let codeWord = Array("code".utf8)
 
     /// `0x0000009F` — eight hex digits after 0x, not part of a longer token: code ranges (after the 0x).
     static func hex8(_ t: TextLines, _ line: Int) -> [(Int, Int)] {
@@ -201,6 +216,7 @@ struct BugcheckExtractor {
             let proseCue = t.hit(i, Trigger.bugcheckWord | Trigger.stopWord | Trigger.chineseCode | Trigger.fatalError)
             let hexCue = t.hit(i, Trigger.hexPrefix) && t.hit(i, Trigger.bugcheckContext)
             let namedCodes = upperToks.compactMap { r -> (Int, Int, String, UInt32)? in
+                guard r.1 - r.0 >= table.shortestName, r.1 - r.0 <= table.longestName else { return nil }
                 let name = text(r.0, r.1)
                 return table.codes[name].map { (r.0, r.1, name, $0) }
             }
@@ -227,7 +243,7 @@ struct BugcheckExtractor {
                 }
                 if args.count == 4, j < t.count, t.lines[j].first == "\t" { last = j }
                 descriptionUntil = max(descriptionUntil, last)
-                out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: t.string(i).trimmingCharacters(in: .whitespaces), source: t.span(lines: i, last)))
+                out.append(BugcheckFact(code: code, name: name, args: args, role: .crash, writtenAs: String(ByteText.trim(t.lines[i])), source: t.span(lines: i, last)))
                 i += 1
                 continue
             }
@@ -317,10 +333,13 @@ struct BugcheckExtractor {
 
     /// Whether a negation ("unlike", "不是") stands within the 24 characters before byte `at` of line `line`.
     func isNegated(_ t: TextLines, _ line: Int, before at: Int) -> Bool {
-        let before = String(decoding: t.bytes[t.offsets[line]..<at], as: UTF8.self)
-        let window = String(before.suffix(24)).lowercased()
-        return Self.negation.contains { window.contains($0) }
+        let b = t.bytes, a = t.offsets[line]
+        // the window: 24 characters back
+        var start = at, chars = 0
+        while start > a, chars < 24 { start -= 1; while start > a, b[start] & 0xC0 == 0x80 { start -= 1 }; chars += 1 }
+        return b.withUnsafeBufferPointer { p in Self.negationBytes.contains { ByteText.find(p, start, at, $0, folded: true) != nil } }
     }
+    static let negationBytes = negation.map { Array($0.lowercased().utf8) }
 
     /// One crash entry per code in a message: the fullest form (with arguments) absorbs the others.
     static func mergeWithinMessage(_ facts: [BugcheckFact]) -> [BugcheckFact] {

@@ -206,11 +206,10 @@ struct StackExtractor {
             frames = []; command = ""; start = -1; last = -1
         }
         for i in 0..<t.count {
-            let line = t.lines[i]
-            if t.hit(i, Trigger.stackHeader), StackExtractor.isHeader(line) {
+            if t.hit(i, Trigger.stackHeader), StackExtractor.isHeader(t.lines[i]) {
                 close()
                 headerOpen = true
-                let tr = ByteText.trim(line)
+                let tr = ByteText.trim(t.lines[i])
                 command = tr.hasPrefix("STACK_TEXT") ? "STACK_TEXT" : (tr.hasPrefix("# Call Site") ? "kc" : "")
                 blankRun = 0
                 continue
@@ -218,8 +217,9 @@ struct StackExtractor {
             let inRun = headerOpen || !frames.isEmpty
             // cheap test: frame lines hold '!', "+0x", a back-tick, "(Inline", or follow a header
             let candidate = inRun || t.has(i, TextLines.Flag.bang) || t.has(i, TextLines.Flag.backtick) || t.hit(i, Trigger.plusHex)
+            if !candidate { continue }
             let lineEnd = t.lineEnd(i)
-            if candidate, let (frame, shape) = t.bytes.withUnsafeBufferPointer({ StackExtractor.parseLine($0, t.offsets[i], lineEnd, inRun: inRun) }) {
+            if let (frame, shape) = t.bytes.withUnsafeBufferPointer({ StackExtractor.parseLine($0, t.offsets[i], lineEnd, inRun: inRun) }) {
                 if frames.isEmpty { start = i; if command.isEmpty || command == "list" { command = shape == "list" ? "list" : (command.isEmpty ? shape : command) } }
                 if command == "" { command = shape }
                 frames.append(frame)
@@ -227,9 +227,11 @@ struct StackExtractor {
                 blankRun = 0
                 continue
             }
-            if ByteText.trim(line).isEmpty && frames.isEmpty && headerOpen && blankRun == 0 { blankRun += 1; continue }   // "STACK_TEXT:" then a blank
+            let blank = BugcheckExtractor.skipSpaces(t.bytes, t.offsets[i], lineEnd) == lineEnd
+            if blank && frames.isEmpty && headerOpen && blankRun == 0 { blankRun += 1; continue }   // "STACK_TEXT:" then a blank
             // a frame line wrapped by a mail client: "<sp> <ret>" then the call site alone on the next line
             if !frames.isEmpty, i + 1 < t.count {
+                let line = t.lines[i]
                 let joined = line + " " + t.lines[i + 1]
                 if StackExtractor.parseLine(joined[...], inRun: true) != nil, ByteText.trim(line).split(separator: " ").allSatisfy({ Hex.isAddress($0) || ($0.utf8.count <= 3 && $0.utf8.allSatisfy(Hex.isHexByte)) || $0 == ":" }) {
                     continue   // the next line completes it; parseLine sees it as a bare call site in the run

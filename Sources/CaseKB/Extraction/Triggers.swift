@@ -37,7 +37,7 @@ enum Trigger {
     static var literals: [(String, Bool, UInt64)] {
         let cues = ExtractionCues.shared
         var out: [(String, Bool, UInt64)] = [
-            ("bugcheck", true, bugcheckWord), ("bug check", true, bugcheckWord),
+            ("bugcheck", true, bugcheckWord), ("bug check", true, bugcheckWord), ("bug\tcheck", true, bugcheckWord),
             ("stop", true, stopWord),
             ("代码", false, chineseCode), ("代碼", false, chineseCode),
             ("fatal system error", true, fatalError),
