@@ -119,7 +119,7 @@ public enum WebApp {
             bugcheck <input name="bugcheck" size="8" value="\(e(p.get("bugcheck") ?? ""))"> module <input name="module" size="10" value="\(e(p.get("module") ?? ""))">
             since <input name="since" size="10" value="\(e(p.get("since") ?? ""))"> <button>Search</button></form>
             """
-            if !q.trimmingCharacters(in: .whitespaces).isEmpty {
+            if !q.trimmingSpaces().isEmpty {
                 do {
                     let f = try filters(request)
                     let r = try kb.search(q, filters: f, limit: 20, offset: (pageNumber - 1) * 20, marks: marks)
@@ -220,7 +220,7 @@ public enum WebApp {
             do {
                 let buffer = try await request.body.collect(upTo: context.maxUploadSize)
                 let text = String(buffer: buffer)
-                if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return apiError("empty body: post the crash output as text", .badRequest) }
+                if text.trimmingSpacesAndNewlines().isEmpty { return apiError("empty body: post the crash output as text", .badRequest) }
                 return json(try kb.similar(text: text, limit: 5))
             } catch { let (s, m) = classify(error); return apiError(m, s) }
         }

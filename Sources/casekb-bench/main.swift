@@ -208,7 +208,7 @@ case "ingest":
             let pipe = Pipe()
             p.standardOutput = pipe
             try p.run(); p.waitUntilExit()
-            let n = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let n = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingSpacesAndNewlines()
             nmText = String(format: "%6.1f / %6.1f  %@ hits", median(nmt), p95(nmt), n as NSString)
         }
         print(String(format: "  %-22@ %5.2f / %5.2f %5d   %6.1f / %6.1f   %@", q as NSString, median(inproc), p95(inproc), hits, median(cli), p95(cli), nmText as NSString))

@@ -25,7 +25,7 @@ struct SimilarCommand: ParsableCommand {
             text = Charset.decode([UInt8](data), label: nil).text
             path = file
         }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw CLIError(description: "no crash output given (pass a file, or pipe text to `casekb similar -`)") }
+        if text.trimmingSpacesAndNewlines().isEmpty { throw CLIError(description: "no crash output given (pass a file, or pipe text to `casekb similar -`)") }
         let r = try plainErrors { try kb.similar(text: text, path: path, limit: limit) }
         if store.json { try printJSON(r); return }
         print("query: bugchecks \(r.query.bugchecks.joined(separator: ", ")); frames \(r.query.frames.prefix(4).joined(separator: " ← ")); culprits \(r.query.culprits.joined(separator: ", ")); pool \(r.query.poolTags.joined(separator: ", "))")

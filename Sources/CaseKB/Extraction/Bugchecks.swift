@@ -19,7 +19,7 @@ public struct BugcheckTable: Sendable {
         for line in try DataFile.text("bugcheck-codes.tsv").split(separator: "\n").dropFirst() {
             let f = line.split(separator: "\t")
             guard f.count >= 2, let c = Hex.parse(f[0]) else { continue }
-            let name = String(f[1]).trimmingCharacters(in: .whitespaces)
+            let name = String(f[1]).trimmingSpaces()
             names[UInt32(c)] = name
             codes[name] = UInt32(c)
         }
@@ -144,7 +144,7 @@ struct BugcheckExtractor {
             while close < end, b[close] != 0x7D { close += 1 }
             guard close < end else { continue }
             let inside = String(decoding: b[open..<close], as: UTF8.self)
-            let args = inside.split(separator: ",").map { "0x" + $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "").lowercased() }
+            let args = inside.split(separator: ",").map { "0x" + $0.trimmingSpaces().replacingOccurrences(of: "`", with: "").lowercased() }
             return (at, close + 1, UInt32(truncatingIfNeeded: code), args)
         }
         return nil
@@ -251,7 +251,7 @@ struct BugcheckExtractor {
             let line = t.lines[i]
             // 2. BUGCHECK_CODE / BUGCHECK_P1..4
             if isField, line.hasPrefix("BUGCHECK_CODE:") {
-                let v = line.dropFirst("BUGCHECK_CODE:".count).trimmingCharacters(in: .whitespaces)
+                let v = line.dropFirst("BUGCHECK_CODE:".count).trimmingSpaces()
                 if let code = Hex.parse(Substring(v)).map({ UInt32(truncatingIfNeeded: $0) }), table.isKnown(code) {
                     var args: [String] = []
                     var last = i
@@ -259,7 +259,7 @@ struct BugcheckExtractor {
                     while j < t.count, j <= i + 12 {
                         let l = t.lines[j]
                         if l.hasPrefix("BUGCHECK_P") {
-                            let val = l.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                            let val = l.split(separator: ":", maxSplits: 1).last.map { $0.trimmingSpaces() } ?? ""
                             args.append("0x" + val.lowercased()); last = j
                         }
                         j += 1

@@ -34,7 +34,7 @@ struct PoolExtractor {
         // the tag: up to four characters
         var e = q2, chars = 0
         while e < end, chars < 4 { e += 1; while e < end, b[e] & 0xC0 == 0x80 { e += 1 }; chars += 1 }
-        let tag = String(decoding: b[q2..<e], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        let tag = String(decoding: b[q2..<e], as: UTF8.self).trimmingSpaces()
         return PoolBlock(address: address, size: size, allocated: allocated, tag: tag, starred: starred)
     }
     static let pooltagLine = try! NSRegularExpression(pattern: #"Pooltag\s+(\S{1,4})\s*:.*?Binary\s*:\s*(\S+)"#)
@@ -145,8 +145,8 @@ struct ModuleExtractor {
                             if l.hasPrefix("Browse") || l.hasPrefix("Information from") || l.hasPrefix("Image was built") { j += 1; continue }
                             break
                         }
-                        let key = l[..<colon].trimmingCharacters(in: .whitespaces)
-                        let value = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                        let key = l[..<colon].trimmingSpaces()
+                        let value = l[l.index(after: colon)...].trimmingSpaces()
                         switch key {
                         case "Image path": m.path = value
                         case "Image name": m.image = value
@@ -173,7 +173,7 @@ struct ModuleExtractor {
                 for key in Self.analyzeFields where trimmed.hasPrefix(key) {
                     let rest = trimmed.dropFirst(key.count)
                     guard let c = rest.first, c == ":" || (key == "Probably caused by" && c == " ") else { continue }
-                    var value = rest.drop(while: { $0 == ":" || $0 == " " }).trimmingCharacters(in: .whitespaces)
+                    var value = rest.drop(while: { $0 == ":" || $0 == " " }).trimmingSpaces()
                     if key == "Probably caused by" {
                         value = value.drop(while: { $0 == ":" || $0 == " " }).split(separator: " ").first.map(String.init) ?? value
                     }

@@ -6,11 +6,11 @@ import Foundation
 public enum CRMExportReader {
     /// The N of a `====第N封邮件====` line.
     static func blockNumber(_ line: Substring) -> Int? {
-        let t = line.trimmingCharacters(in: .whitespaces)
+        let t = line.trimmingSpaces()
         guard t.hasPrefix("="), t.hasSuffix("="), let di = t.range(of: "第"), let fi = t.range(of: "封邮件") ?? t.range(of: "封郵件"), di.upperBound <= fi.lowerBound else { return nil }
         let before = t[..<di.lowerBound], after = t[fi.upperBound...]
         guard before.allSatisfy({ $0 == "=" || $0 == " " }), after.allSatisfy({ $0 == "=" || $0 == " " }) else { return nil }
-        return Int(t[di.upperBound..<fi.lowerBound].trimmingCharacters(in: .whitespaces))
+        return Int(t[di.upperBound..<fi.lowerBound].trimmingSpaces())
     }
 
     /// The value of a `label：value` / `label: value` line, if the line starts with one of `labels`.
@@ -18,7 +18,7 @@ public enum CRMExportReader {
         let t = line.drop(while: { $0 == " " || $0 == "\t" })
         for l in labels where t.hasPrefix(l) {
             let rest = t.dropFirst(l.count).drop(while: { $0 == " " })
-            if rest.first == ":" || rest.first == "：" { return rest.dropFirst().trimmingCharacters(in: .whitespaces) }
+            if rest.first == ":" || rest.first == "：" { return rest.dropFirst().trimmingSpaces() }
         }
         return nil
     }
@@ -71,7 +71,7 @@ public enum CRMExportReader {
                 else if to == nil, let v = field(l, toLabels) { to = v }
                 else if cc == nil, let v = field(l, ccLabels) { cc = v }
                 else if blockSubject == nil, let v = field(l, ["主题", "邮件主题"]) { blockSubject = v }
-                else if !l.trimmingCharacters(in: .whitespaces).isEmpty { bodyStart = i; break }
+                else if !l.trimmingSpaces().isEmpty { bodyStart = i; break }
                 i += 1
             }
             var bodyLines: [Substring] = []

@@ -43,9 +43,13 @@ public enum FormatDetector {
             k += 1
         }
         if lineRanges.count < 200, ls < lastNewline { lineRanges.append(ls..<lastNewline) }
-        func line(_ r: Range<Int>) -> Substring { Substring(Charset.decode(Array(bytes[r]), label: nil).text) }
+        func line(_ r: Range<Int>) -> Substring {
+            // UTF-8 (and ASCII, nearly every header line) directly; other charsets through iconv
+            if let s = String(validating: bytes[r], as: UTF8.self) { return Substring(s) }
+            return Substring(Charset.decode(Array(bytes[r]), label: nil).text)
+        }
         let firstNonEmpty = lineRanges.first { r in bytes[r].contains { $0 != 0x20 && $0 != 0x09 } }.map(line) ?? ""
-        let head = firstNonEmpty.trimmingCharacters(in: .whitespaces)
+        let head = firstNonEmpty.trimmingSpaces()
         let crmMarker = Array("封邮件====".utf8), crmMarkerGBK: [UInt8] = [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE, 0x3D, 0x3D]   // 封邮件== in GBK
         let prefixBytes = Array(bytes[..<lastNewline])
         let hasCRMMarker = TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarker, folded: false) || TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarkerGBK, folded: false)

@@ -13,7 +13,7 @@ public struct MIMEHeaders: Sendable {
 
     /// The decoded value of the first field called `name`.
     public func value(_ name: String) -> String? {
-        raw(name).map { EncodedWords.decode($0, fallbackCharset: fallbackCharset).trimmingCharacters(in: .whitespaces) }
+        raw(name).map { EncodedWords.decode($0, fallbackCharset: fallbackCharset).trimmingSpaces() }
     }
 
     public func values(_ name: String) -> [String] {
@@ -40,13 +40,13 @@ public struct HeaderValue: Sendable {
             current.append(c)
         }
         parts.append(current)
-        value = parts.first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() } ?? ""
+        value = parts.first.map { $0.trimmingSpacesAndNewlines().lowercased() } ?? ""
         var p: [String: String] = [:]
         var continuations: [String: [(Int, String, Bool)]] = [:]
         for part in parts.dropFirst() {
             guard let eq = part.firstIndex(of: "=") else { continue }
-            var key = part[..<eq].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-            var val = part[part.index(after: eq)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            var key = part[..<eq].trimmingSpacesAndNewlines().lowercased()
+            var val = part[part.index(after: eq)...].trimmingSpacesAndNewlines()
             if val.count >= 2, val.hasPrefix("\""), val.hasSuffix("\"") { val = String(val.dropFirst().dropLast()) }
             // RFC 2231: name*0*=, name*1=, name*=charset''pct-encoded
             var extended = false
@@ -341,7 +341,7 @@ public enum MIMEParser {
     }
 
     static func decodeTransfer(_ bytes: [UInt8], _ entity: Entity, ctx: Context) -> [UInt8] {
-        let cte = (entity.headers.value("Content-Transfer-Encoding") ?? "7bit").lowercased().trimmingCharacters(in: .whitespaces)
+        let cte = (entity.headers.value("Content-Transfer-Encoding") ?? "7bit").lowercased().trimmingSpaces()
         let slice = bytes[entity.bodyRange]
         switch cte {
         case "base64":

@@ -159,12 +159,12 @@ public enum MailReader {
         var out: [String] = []
         var rest = value[...]
         while let lt = rest.firstIndex(of: "<"), let gt = rest[lt...].firstIndex(of: ">") {
-            let id = rest[rest.index(after: lt)..<gt].trimmingCharacters(in: .whitespaces)
+            let id = rest[rest.index(after: lt)..<gt].trimmingSpaces()
             if !id.isEmpty && !id.contains(" ") { out.append(id) }
             rest = rest[rest.index(after: gt)...]
         }
         if out.isEmpty {
-            let t = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = value.trimmingSpacesAndNewlines()
             if !t.isEmpty, !t.contains(" "), t.contains("@") { out.append(t) }
         }
         return out

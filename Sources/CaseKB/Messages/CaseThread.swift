@@ -31,13 +31,13 @@ public struct SubjectNormalizer: Sendable {
     /// The subject without prefixes and with case-number tags kept out of the way: `RE: [REG:1] CAS-… - 蓝屏` → `蓝屏`
     /// when `dropCaseIDs` is set, else `[REG:1] CAS-… - 蓝屏`.
     public func normalize(_ subject: String, dropCaseIDs: [String] = []) -> String {
-        var s = subject.replacingOccurrences(of: "\u{00A0}", with: " ").trimmingCharacters(in: .whitespaces)
+        var s = subject.replacingOccurrences(of: "\u{00A0}", with: " ").trimmingSpaces()
         var changed = true
         while changed {
             changed = false
             // list or system tags: [External], [外部邮件], [f2fs-dev]
             if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
-                s = String(s[s.index(after: close)...]).trimmingCharacters(in: .whitespaces)
+                s = String(s[s.index(after: close)...]).trimmingSpaces()
                 changed = true
                 continue
             }
@@ -45,7 +45,7 @@ public struct SubjectNormalizer: Sendable {
             for p in prefixes where lower.hasPrefix(p) {
                 let rest = s.dropFirst(p.count).drop(while: { $0 == " " })
                 if rest.first == ":" || rest.first == "：" {
-                    s = rest.dropFirst().trimmingCharacters(in: .whitespaces)
+                    s = rest.dropFirst().trimmingSpaces()
                     changed = true
                     break
                 }
@@ -61,7 +61,7 @@ public struct SubjectNormalizer: Sendable {
 
     /// Whether the subject carried a reply/forward prefix.
     public func isReply(_ subject: String) -> Bool {
-        normalize(subject) != subject.trimmingCharacters(in: .whitespaces)
+        normalize(subject) != subject.trimmingSpaces()
     }
 }
 

@@ -15,10 +15,10 @@ public struct MailAddress: Sendable, Codable, Hashable {
 
     /// Parse `"Name" <a@b>`, `Name<mailto:a@b>`, `a@b (Name)`, `a@b` or a bare name.
     public static func parse(_ raw: String) -> MailAddress {
-        var s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var s = raw.trimmingSpacesAndNewlines()
         if s.isEmpty { return MailAddress(name: nil, address: nil) }
         if let lt = s.lastIndex(of: "<"), let gt = s[lt...].firstIndex(of: ">") {
-            var addr = String(s[s.index(after: lt)..<gt]).trimmingCharacters(in: .whitespaces)
+            var addr = String(s[s.index(after: lt)..<gt]).trimmingSpaces()
             if addr.lowercased().hasPrefix("mailto:") { addr = String(addr.dropFirst(7)) }
             let name = unquote(String(s[..<lt]))
             return MailAddress(name: name, address: addr)
@@ -29,7 +29,7 @@ public struct MailAddress: Sendable, Codable, Hashable {
         }
         if let lp = s.firstIndex(of: "("), s.hasSuffix(")"), s[..<lp].contains("@") {
             let name = String(s[s.index(after: lp)..<s.index(before: s.endIndex)])
-            s = String(s[..<lp]).trimmingCharacters(in: .whitespaces)
+            s = String(s[..<lp]).trimmingSpaces()
             return MailAddress(name: unquote(name), address: s)
         }
         if s.contains("@"), !s.contains(" ") { return MailAddress(name: nil, address: s) }
@@ -37,10 +37,10 @@ public struct MailAddress: Sendable, Codable, Hashable {
     }
 
     private static func unquote(_ s: String) -> String {
-        var t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        var t = s.trimmingSpacesAndNewlines()
         if t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") { t = String(t.dropFirst().dropLast()) }
         if t.count >= 2, t.hasPrefix("'"), t.hasSuffix("'") { t = String(t.dropFirst().dropLast()) }
-        return t.trimmingCharacters(in: .whitespaces)
+        return t.trimmingSpaces()
     }
 }
 

@@ -123,7 +123,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         guard first == 0x2D || first == 0x5F || first == 0x42 || first == 0x62 || first == 0xC2 else { return false }
         var restSub = QuoteSplitter.stripQuotePrefix(line).rest
         while let l = restSub.last, l == " " || l == "\t" { restSub = restSub.dropLast() }
-        let rest = restSub.utf8.contains(0xC2) ? String(restSub).replacingOccurrences(of: "\u{00A0}", with: " ").trimmingCharacters(in: .whitespaces) : String(restSub)
+        let rest = restSub.utf8.contains(0xC2) ? String(restSub).replacingOccurrences(of: "\u{00A0}", with: " ").trimmingSpaces() : String(restSub)
         guard let f = rest.first, f == "-" || f == "_" || f == "B" || f == "b" else { return false }
         return separators.contains { $0.matches(rest) }
     }
@@ -133,7 +133,7 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     func isAttribution(_ text: String) -> Bool {
         guard QuoteSplitter.attributionCues.contains(where: { ByteText.contains(text, $0) }) else { return false }
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmingSpaces()
         guard t.hasSuffix(":") || t.hasSuffix("：") else { return false }
         return attributions.contains { $0.matches(t) }
     }
@@ -183,7 +183,7 @@ public struct QuoteSplitter: @unchecked Sendable {
                 var attributionLines = 0
                 if QuoteSplitter.endsWithColon(line), isAttribution(text) { attributionLines = 1 }
                 else if i + 1 < lines.count, !QuoteSplitter.isQuoted(lines[i + 1]), !QuoteSplitter.isBlank(line), QuoteSplitter.endsWithColon(lines[i + 1]),
-                        isAttribution(text.trimmingCharacters(in: .whitespaces) + " " + lines[i + 1].trimmingCharacters(in: .whitespaces)) {
+                        isAttribution(text.trimmingSpaces() + " " + lines[i + 1].trimmingSpaces()) {
                     attributionLines = 2
                 }
                 if attributionLines > 0 {

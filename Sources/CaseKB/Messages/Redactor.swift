@@ -19,26 +19,65 @@ public struct Redactor: @unchecked Sendable {
         }
     }
 
-    /// Whether the text has a run of at least 7 digits (allowing -, space, + and parentheses inside) that is not part of
-    /// a hex word or a WinDbg address (no letter or back-tick right before or after): the cheap test.
-    static func hasLongDigitRun(_ s: Substring) -> Bool {
-        var digits = 0
-        var runStartOK = true
-        var prev: UInt8 = 0x20
-        @inline(__always) func isWordish(_ b: UInt8) -> Bool { (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x60 || b == 0x5F }
-        for b in s.utf8 {
-            if b >= 0x30 && b <= 0x39 {
-                if digits == 0 { runStartOK = !isWordish(prev) }
-                digits += 1
-            } else if digits > 0 && (b == 0x2D || b == 0x20 || b == 0x28 || b == 0x29) {
-                // separators inside a phone number
-            } else {
-                if digits >= 7 && runStartOK && !isWordish(b) { return true }
-                digits = 0
-            }
-            prev = b
+    /// Whether bytes of `s` could hold a number one of the patterns masks — the cheap test that keeps the regular
+    /// expressions off nearly every line (dates, times, WinDbg values). True when the text has:
+    /// - a group of exactly 7–8, 11, 13 (86 + mobile) or 17–18 digits (17 + X) standing alone (landline, mobile, ID);
+    /// - digit groups of at most 8 joined by single spaces or dashes, 11 digits or more in all ("138 1234 5678");
+    /// - `(0` (an area code in parentheses), `+86`, or a phone label (tel, phone, mobile, 电话, 手机, 座机…).
+    static func mayHoldPII(_ s: Substring) -> Bool {
+        var copy = s
+        return copy.withUTF8 { p in mayHoldPII(p) }
+    }
+
+    static let phoneLabels: [[UInt8]] = ["tel", "phone", "mobile", "电话", "電話", "手机", "手機", "座机"].map { Array($0.utf8) }
+
+    static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = p.count
+        @inline(__always) func digit(_ k: Int) -> Bool { k >= 0 && k < n && (p[k] &- 0x30) < 10 }
+        @inline(__always) func wordish(_ k: Int) -> Bool {
+            guard k >= 0, k < n else { return false }
+            let b = p[k]
+            return (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x60 || b == 0x5F
         }
-        return digits >= 7 && runStartOK
+        var k = 0
+        while k < n {
+            let c = p[k]
+            if c == 0x28, k + 1 < n, p[k + 1] == 0x30 { return true }                       // "(0"
+            if c == 0x2B, k + 2 < n, p[k + 1] == 0x38, p[k + 2] == 0x36 { return true }     // "+86"
+            guard (c &- 0x30) < 10, !digit(k - 1) else { k += 1; continue }
+            // a run of digit groups joined by single separators
+            var total = 0, longest = 0, groups = 0
+            var e = k
+            let runStartsClean = !wordish(k - 1)
+            while true {
+                let g = e
+                while digit(e) { e += 1 }
+                let len = e - g
+                total += len; longest = max(longest, len); groups += 1
+                // each group on its own: a separator or a non-word character on both sides
+                let startsClean = groups > 1 || runStartsClean
+                let endsClean = !wordish(e) || (len == 17 && e < n && (p[e] | 0x20) == 0x78 && !wordish(e + 1))
+                if startsClean && endsClean && (len == 7 || len == 8 || len == 11 || len == 13 || len == 17 || len == 18) { return true }
+                if e + 1 < n, p[e] == 0x20 || p[e] == 0x2D, digit(e + 1) { e += 1; continue }
+                break
+            }
+            if groups > 1, runStartsClean, !wordish(e), longest <= 8, total >= 11 { return true }
+            k = e
+        }
+        // a label before a number
+        var i = 0
+        while i < n {
+            let c = p[i] | 0x20
+            if c == 0x74 || c == 0x70 || c == 0x6D || p[i] >= 0xE6 {
+                for label in phoneLabels where i + label.count <= n {
+                    var j = 0
+                    while j < label.count, (label[j] < 0x80 ? p[i + j] | 0x20 : p[i + j]) == label[j] { j += 1 }
+                    if j == label.count { return true }
+                }
+            }
+            i += 1
+        }
+        return false
     }
 
     static func validChineseID(_ s: Substring) -> Bool {
@@ -53,34 +92,58 @@ public struct Redactor: @unchecked Sendable {
 
     /// The text with personal data masked.
     public func redact(_ text: String) -> String {
-        guard Redactor.hasLongDigitRun(text[...]) else { return text }
-        var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
+        guard Redactor.mayHoldPII(text[...]) else { return text }
+        // only lines with a long digit run are looked at, and copied
+        var out = ""
         var changed = false
-        for k in lines.indices where Redactor.hasLongDigitRun(lines[k]) {
-            var line = String(lines[k])
-            for rule in rules {
-                let ns = NSRange(line.startIndex..., in: line)
-                for m in rule.regex.matches(in: line, range: ns).reversed() {
-                    let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
-                    guard let range = Range(r, in: line) else { continue }
-                    if rule.kind == "cn-id" && !Redactor.validChineseID(line[range]) { continue }
-                    let masked = String(line[range].map { $0.isNumber || (rule.kind == "cn-id" && ($0 == "X" || $0 == "x")) ? "*" : $0 })
-                    line.replaceSubrange(range, with: masked)
+        var copiedTo = text.startIndex
+        var lineStart = text.startIndex
+        let u = text.utf8
+        while lineStart < text.endIndex {
+            let lineEnd = u[lineStart...].firstIndex(of: 0x0A) ?? text.endIndex
+            let line = text[lineStart..<lineEnd]
+            if Redactor.mayHoldPII(line) {
+                let masked = redactLine(String(line))
+                if masked != line {
+                    if !changed { out.reserveCapacity(u.count) }
+                    out += text[copiedTo..<lineStart]
+                    out += masked
+                    copiedTo = lineEnd
                     changed = true
                 }
             }
-            lines[k] = Substring(line)
+            lineStart = lineEnd < text.endIndex ? u.index(after: lineEnd) : text.endIndex
         }
-        return changed ? lines.joined(separator: "\n") : text
+        guard changed else { return text }
+        out += text[copiedTo...]
+        return out
     }
 
-    /// A message with personal data masked in every text field, its subject and its sender's name.
+    func redactLine(_ input: String) -> String {
+        var line = input
+        for rule in rules {
+            let ns = NSRange(line.startIndex..., in: line)
+            for m in rule.regex.matches(in: line, range: ns).reversed() {
+                let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
+                guard let range = Range(r, in: line) else { continue }
+                if rule.kind == "cn-id" && !Redactor.validChineseID(line[range]) { continue }
+                let masked = String(line[range].map { $0.isNumber || (rule.kind == "cn-id" && ($0 == "X" || $0 == "x")) ? "*" : $0 })
+                line.replaceSubrange(range, with: masked)
+            }
+        }
+        return line
+    }
+
+    /// A message with personal data masked in every text field, its subject and its sender's name. New text, quoted
+    /// text and signature are parts of the body: when the body holds nothing to mask, neither do they.
     public func redact(_ m: Message) -> Message {
         var r = m
         r.body = redact(m.body)
-        r.newText = redact(m.newText)
-        r.quotedText = redact(m.quotedText)
-        r.signature = redact(m.signature)
+        if r.body != m.body {
+            r.newText = redact(m.newText)
+            r.quotedText = redact(m.quotedText)
+            r.signature = redact(m.signature)
+        }
         r.subject = redact(m.subject)
         r.attachments = m.attachments.map { a in var b = a; b.text = a.text.map(redact); return b }
         return r

@@ -149,8 +149,12 @@ public struct SimilarityScorer: Sendable {
 struct TermKey: Hashable, Sendable { var kind: String; var term: String }
 
 /// Document frequencies of signature terms, shared by the many lookups of one ingest (they barely change within it).
+/// What lookups read again and again during one read snapshot (ingest links thousands of cases against the same
+/// candidates): document frequencies of terms, candidates' terms and start dates. One per thread; not thread-safe.
 public final class TermFrequencies: @unchecked Sendable {
     var map: [TermKey: Int] = [:]
+    var caseTerms: [Int64: SimilarityScorer.CaseTerms] = [:]
+    var firstSent: [Int64: Int64?] = [:]
     public init() {}
 }
 
@@ -214,8 +218,19 @@ extension KnowledgeBase {
         let rareIDF = max(0.1, log((n + 1) / 1.5))
         var scored: [(Int64, Double, [String: [String]])] = []
         for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(candidates) {
-            if let b = before, let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id]), first >= b { continue }
-            let terms = try caseTerms(id, db: db)
+            if let b = before {
+                let first: Int64?
+                if let cached = frequencies?.firstSent[id] { first = cached } else {
+                    first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id])
+                    frequencies?.firstSent[id] = .some(first)
+                }
+                if let first, first >= b { continue }
+            }
+            let terms: SimilarityScorer.CaseTerms
+            if let cached = frequencies?.caseTerms[id] { terms = cached } else {
+                terms = try caseTerms(id, db: db)
+                frequencies?.caseTerms[id] = terms
+            }
             let (s, shared) = scorer.score(q, terms, idf: idf)
             let other = CrashSignature(terms: terms)
             let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }).score, 1e-9)

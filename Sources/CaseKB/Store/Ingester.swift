@@ -18,6 +18,7 @@ public struct IngestSummary: Codable, Sendable {
     public var waitSeconds = 0.0
     public var writeSeconds = 0.0
     public var linkSeconds = 0.0
+    public var rebuildSeconds = 0.0
     public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
 
     enum CodingKeys: String, CodingKey {
@@ -186,13 +187,16 @@ public final class Ingester: @unchecked Sendable {
         while true {
             let ids = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 LIMIT 500") }
             if ids.isEmpty { break }
-            try kb.pool.write { db in for id in ids { try self.rebuildCase(id, db: db) } }
+            // computed on both cores from read snapshots; written by the one writer
+            let plans = try parallelRead(ids) { id, db, _ in try self.planRebuild(id, db: db) }
+            try kb.pool.write { db in for plan in plans { try self.applyRebuild(plan, db: db) } }
             rebuilt += ids
         }
         let linkStart = Date()
-        let frequencies = TermFrequencies()
-        for chunk in stride(from: 0, to: rebuilt.count, by: 500).map({ Array(rebuilt[$0..<min($0 + 500, rebuilt.count)]) }) {
-            try kb.pool.write { db in for id in chunk { try self.linkCase(id, frequencies: frequencies, db: db) } }
+        summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
+        let links = try parallelRead(rebuilt) { id, db, frequencies in try self.links(for: id, frequencies: frequencies, db: db) }
+        for chunk in stride(from: 0, to: links.count, by: 2000).map({ Array(links[$0..<min($0 + 2000, links.count)]) }) {
+            try kb.pool.write { db in for l in chunk { try self.writeLinks(l, db: db) } }
         }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
         summary.linkSeconds = Date().timeIntervalSince(linkStart)
@@ -299,17 +303,55 @@ public final class Ingester: @unchecked Sendable {
         try db.execute(sql: "DELETE FROM source_files WHERE id = ?", arguments: [fileID])
     }
 
-    /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
-    func rebuildCase(_ caseID: Int64, db: Database) throws {
+    /// `body` for every id, on two threads, each in its own read transaction (WAL snapshots: readers never wait for
+    /// the writer). Each thread has its own term-frequency cache. Results come back in the order of `ids`.
+    func parallelRead<T: Sendable>(_ ids: [Int64], _ body: @escaping @Sendable (Int64, Database, TermFrequencies) throws -> T) throws -> [T] {
+        let results = Box<[T?]>(Array(repeating: nil, count: ids.count))
+        let failure = Box<(any Error)?>(nil)
+        let lock = NSLock()
+        let workers = min(2, max(1, ids.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            do {
+                let frequencies = TermFrequencies()
+                try kb.pool.read { db in
+                    var k = w
+                    while k < ids.count {
+                        let r = try body(ids[k], db, frequencies)
+                        lock.lock(); results.value[k] = r; lock.unlock()
+                        k += workers
+                    }
+                }
+            } catch {
+                lock.lock(); failure.value = error; lock.unlock()
+            }
+        }
+        if let e = failure.value { throw e }
+        return results.value.compactMap { $0 }
+    }
+
+    /// A case recomputed from its messages, ready to write: order, key, subject, case numbers, facts and signature.
+    struct RebuildPlan: Sendable {
+        var caseID: Int64
+        var empty = false
+        var positions: [Int64] = []
+        var key = ""
+        var subject = ""
+        var normalizedSubject = ""
+        var firstSent: Int64?
+        var lastSent: Int64?
+        var ids: [String] = []
+        var knowledge: CaseKnowledge?
+        var signature: CrashSignature?
+    }
+
+    /// Recompute a case from its messages (read only).
+    func planRebuild(_ caseID: Int64, db: Database) throws -> RebuildPlan {
+        var plan = RebuildPlan(caseID: caseID)
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, m.new_text, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
-        if rows.isEmpty {
-            try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [caseID])
-            return
-        }
-        defer { try? db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").execute(arguments: [caseID]) }
+        if rows.isEmpty { plan.empty = true; return plan }
         let sorted = rows.sorted { a, b in
             let sa: Int64? = a["sent"], sb: Int64? = b["sent"]
             switch (sa, sb) {
@@ -322,51 +364,90 @@ public final class Ingester: @unchecked Sendable {
                 return (a["source_index"] as Int) < (b["source_index"] as Int)
             }
         }
-        for (k, r) in sorted.enumerated() {
-            try db.cachedStatement(sql: "UPDATE messages SET position = ? WHERE id = ?").execute(arguments: [k + 1, r["id"] as Int64])
-        }
+        plan.positions = sorted.map { $0["id"] as Int64 }
         // case numbers by pattern priority
-        let finder = CaseNumberFinder.shared
         let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
             """), arguments: [caseID]).map { String($0.dropFirst(5)) }
-        let ids = finder.ordered(caseKeys)
+        plan.ids = CaseNumberFinder.shared.ordered(caseKeys)
         let first = sorted[0]
-        let subject: String = first["subject"]
-        var key = CaseGrouper.caseKey(caseIDs: ids,
-                                      rootIDs: sorted.map { (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first ?? ($0["message_id"] as String?) },
-                                      subject: subject, file: first["path"])
-        if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
+        plan.subject = first["subject"]
+        plan.key = CaseGrouper.caseKey(caseIDs: plan.ids,
+                                       rootIDs: sorted.map { (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first ?? ($0["message_id"] as String?) },
+                                       subject: plan.subject, file: first["path"])
+        plan.normalizedSubject = SubjectNormalizer.shared.normalize(plan.subject, dropCaseIDs: plan.ids)
         let sents = sorted.compactMap { $0["sent"] as Int64? }
-        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ? WHERE id = ?").execute(
-                       arguments: [key, subject, SubjectNormalizer.shared.normalize(subject, dropCaseIDs: ids), sents.min(), sents.max(), sorted.count, MailDate.iso(Date()), caseID])
-        try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").execute(arguments: [caseID])
-        for id in ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").execute(arguments: [caseID, id]) }
+        plan.firstSent = sents.min()
+        plan.lastSent = sents.max()
         // facts
         var perMessage = sorted.enumerated().map { k, r -> MessageFacts in
             let id: Int64 = r["id"]
             let facts = factsCache[id] ?? KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()
             return facts.renumbered(k + 1)
         }
-        perMessage[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities
+        perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
-        try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db)
-        try kb.writeSignature(caseID: caseID, CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String }), db: db)
+        plan.knowledge = knowledge
+        plan.signature = CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String })
+        return plan
     }
 
-    /// Store the case's links to its most similar earlier cases (credible ones only).
-    func linkCase(_ caseID: Int64, frequencies: TermFrequencies? = nil, db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [caseID])
+    /// Write a recomputed case (the writer's part of a rebuild).
+    func applyRebuild(_ plan: RebuildPlan, db: Database) throws {
+        let caseID = plan.caseID
+        if plan.empty {
+            try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [caseID])
+            return
+        }
+        for (k, id) in plan.positions.enumerated() {
+            try db.cachedStatement(sql: "UPDATE messages SET position = ? WHERE id = ?").execute(arguments: [k + 1, id])
+        }
+        var key = plan.key
+        if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
+        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 0 WHERE id = ?").execute(
+                       arguments: [key, plan.subject, plan.normalizedSubject, plan.firstSent, plan.lastSent, plan.positions.count, MailDate.iso(Date()), caseID])
+        try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").execute(arguments: [caseID])
+        for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").execute(arguments: [caseID, id]) }
+        if let knowledge = plan.knowledge { try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db) }
+        if let signature = plan.signature { try kb.writeSignature(caseID: caseID, signature, db: db) }
+    }
+
+    /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
+    func rebuildCase(_ caseID: Int64, db: Database) throws {
+        try applyRebuild(try planRebuild(caseID, db: db), db: db)
+    }
+
+    /// A case's credible links to earlier cases, computed from a read snapshot.
+    struct CaseLinks: Sendable {
+        var caseID: Int64
+        var links: [(key: String, score: Double, confidence: String, reasons: String)]
+    }
+
+    func links(for caseID: Int64, frequencies: TermFrequencies?, db: Database) throws -> CaseLinks {
+        var out = CaseLinks(caseID: caseID, links: [])
         // earlier cases only; a case without dates is compared with every other case
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
         let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
         let sig = CrashSignature(terms: try kb.caseTerms(caseID, db: db), bugchecks: bugchecks)
-        guard !sig.isEmpty else { return }
+        guard !sig.isEmpty else { return out }
         for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
-            guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
-                .execute(arguments: [caseID, other, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)])
+            out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
+        return out
+    }
+
+    func writeLinks(_ l: CaseLinks, db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [l.caseID])
+        for link in l.links {
+            guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [link.key]) else { continue }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
+                .execute(arguments: [l.caseID, other, link.score, link.confidence, link.reasons])
+        }
+    }
+
+    /// Store the case's links to its most similar earlier cases (credible ones only).
+    func linkCase(_ caseID: Int64, frequencies: TermFrequencies? = nil, db: Database) throws {
+        try writeLinks(try links(for: caseID, frequencies: frequencies, db: db), db: db)
     }
 }
 

@@ -15,7 +15,7 @@ public struct SearchFilters: Sendable {
 
     /// `0x000000D1` from `d1`, `0xD1`, `0x000000d1`, `DRIVER_IRQL_NOT_LESS_OR_EQUAL`.
     public static func normalizeBugcheck(_ s: String) -> String? {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        let t = s.trimmingSpaces()
         if let code = BugcheckTable.shared.codes[t.uppercased()] { return BugcheckTable.format(code) }
         guard let v = Hex.parse(Substring(t)), v <= 0xFFFF_FFFF else { return nil }
         return BugcheckTable.format(UInt32(v))

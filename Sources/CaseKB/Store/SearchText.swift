@@ -133,7 +133,7 @@ public enum SearchText {
                 guard let close = query[open...].firstIndex(where: { $0 == "\"" || $0 == "”" || $0 == "“" }) else {
                     throw QueryError(description: "unbalanced quote in the query: the phrase \(query[j...].prefix(24)) has no closing quote")
                 }
-                let phrase = String(query[open..<close]).trimmingCharacters(in: .whitespaces)
+                let phrase = String(query[open..<close]).trimmingSpaces()
                 if !phrase.isEmpty { parts.append((phrase, true, negated, pendingOr)); pendingOr = false }
                 i = query.index(after: close)
                 continue

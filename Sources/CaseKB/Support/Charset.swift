@@ -23,7 +23,8 @@ public struct DecodedText: Sendable, Equatable {
 public enum Charset {
     /// The iconv name for a MIME charset label, or nil for UTF-8/ASCII (decoded natively).
     public static func iconvName(forLabel label: String) -> String? {
-        let l = label.trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t")).lowercased()
+        let junk: Set<Character> = ["\"", "'", " ", "\t"]
+        let l = String(label.drop(while: junk.contains).reversed().drop(while: junk.contains).reversed()).lowercased()
         switch l {
         case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "unicode-1-1-utf-8", "x-unknown", "unknown-8bit", "default":
             return nil

@@ -36,15 +36,15 @@ public enum DataFile {
         for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var value = String(line)
             var comment = ""
             if let r = value.range(of: " # ") ?? value.range(of: "\t# ") {
-                comment = String(value[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+                comment = String(value[r.upperBound...]).trimmingSpaces()
                 value = String(value[..<r.lowerBound])
             }
-            value = value.trimmingCharacters(in: .whitespaces)
+            value = value.trimmingSpaces()
             if !value.isEmpty { out.append(Entry(value: value, comment: comment, line: n + 1)) }
         }
         return out

@@ -66,7 +66,7 @@ public enum MailDate {
     /// ISO-like timestamps: `2020-07-30 10:53:06.971000+00:00`, `2020-07-30T10:53:06Z`, `2020/7/30 10:53`.
     /// A timestamp without an offset is read in `defaultOffsetMinutes` (UTC unless told otherwise).
     public static func parseISOLike(_ value: String, defaultOffsetMinutes: Int = 0) -> Date? {
-        let s = value.trimmingCharacters(in: .whitespaces)
+        let s = value.trimmingSpaces()
         let chars = Array(s.utf8)
         var i = 0
         func number(maxDigits: Int = 10) -> Int? {
