@@ -106,3 +106,24 @@ struct HTMLTextTests {
         #expect(h.text[q...].contains("old"))
     }
 }
+
+@Suite("SHA-256 of ingested files")
+struct SHA256Tests {
+    func hex(_ chunks: [[UInt8]]) -> String {
+        var h = SHA256()
+        for c in chunks { h.update(c) }
+        return h.finalizeHex()
+    }
+
+    @Test("FIPS 180-4 test vectors, whatever the chunking")
+    func vectors() {
+        #expect(hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex([Array("abc".utf8)]) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let two = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        #expect(hex([two]) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(hex(two.map { [$0] }) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        let million = [UInt8](repeating: 0x61, count: 1_000_000)
+        #expect(hex([million]) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(hex([Array(million[..<63]), Array(million[63..<130]), Array(million[130...])]) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
