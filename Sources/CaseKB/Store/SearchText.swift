@@ -13,54 +13,81 @@ public enum SearchText {
     /// alone at the end of the text (so 1-character words match without breaking phrases); WinDbg addresses (bare runs of 8+ hex digits, with or without
     /// a back-tick) are dropped: they are unique per dump, never searched, and half the index cost.
     public static func indexForm(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiIndexForm(text) }
-        var out = String.UnicodeScalarView()
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 2)
-        var token = String.UnicodeScalarView()   // current non-CJK token
-        var prevCJK: Unicode.Scalar? = nil
+        let bytes = Array(text.utf8)
+        if !bytes.contains(where: { $0 >= 0x80 }) { return asciiIndexForm(text) }
+        // byte level: ASCII by byte class, other scalars decoded (CJK by range, the rest by Unicode properties)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 2)
+        var unigrams: [UInt8] = []
+        var tokenStart = -1, tokenScalars = 0, tokenASCIIDigits = true, tokenHex = true, tokenDigits = 0
+        var prevCJK = -1..<(-1)          // byte range of the previous CJK character
         var runLength = 0
-        var unigrams = String.UnicodeScalarView()
         var previousWasKB = false
-        func flushToken() {
-            guard !token.isEmpty else { return }
-            if !isAddressToken(token) {
-                if let l = out.last, l != " " { out.append(" ") }
-                out.append(contentsOf: token)
+        @inline(__always) func space() { if let l = out.last, l != 0x20 { out.append(0x20) } }
+        func flushToken(_ end: Int) {
+            guard tokenStart >= 0 else { return }
+            let isAddress = tokenScalars >= 8 && tokenHex && tokenDigits > 0
+            if !isAddress {
+                space()
+                out.append(contentsOf: bytes[tokenStart..<end])
                 // "KB 4559003" is also indexed as KB4559003
-                let isNumber = token.allSatisfy { $0.value >= 0x30 && $0.value <= 0x39 }
-                if previousWasKB && isNumber && (6...7).contains(token.count) {
-                    out.append(" "); out.append(contentsOf: "KB".unicodeScalars); out.append(contentsOf: token)
+                if previousWasKB && tokenASCIIDigits && (6...7).contains(tokenScalars) {
+                    out.append(0x20); out.append(0x4B); out.append(0x42); out.append(contentsOf: bytes[tokenStart..<end])
                 }
-                previousWasKB = token.count == 2 && String(token).uppercased() == "KB"
+                previousWasKB = end - tokenStart == 2 && (bytes[tokenStart] | 0x20) == 0x6B && (bytes[tokenStart + 1] | 0x20) == 0x62
             } else { previousWasKB = false }
-            token.removeAll(keepingCapacity: true)
+            tokenStart = -1; tokenScalars = 0; tokenASCIIDigits = true; tokenHex = true; tokenDigits = 0
         }
-        for s in text.unicodeScalars {
-            if isCJK(s.value) {
-                flushToken()
-                unigrams.append(" "); unigrams.append(s)
-                if let p = prevCJK {
-                    if let l = out.last, l != " " { out.append(" ") }
-                    out.append(p); out.append(s)
+        var k = 0
+        let n = bytes.count
+        while k < n {
+            let c = bytes[k]
+            var len = 1
+            var value = UInt32(c)
+            if c >= 0x80 {
+                len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
+                value = UInt32(c) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
+                for j in 1..<len where k + j < n { value = value << 6 | UInt32(bytes[k + j] & 0x3F) }
+            }
+            if c >= 0x80, isCJK(value) {
+                flushToken(k)
+                unigrams.append(0x20); unigrams.append(contentsOf: bytes[k..<min(n, k + len)])
+                if prevCJK.lowerBound >= 0 {
+                    space()
+                    out.append(contentsOf: bytes[prevCJK]); out.append(contentsOf: bytes[k..<min(n, k + len)])
                 }
-                prevCJK = s
+                prevCJK = k..<min(n, k + len)
                 runLength += 1
+                k += len
                 continue
             }
-            if runLength == 1, let p = prevCJK { if let l = out.last, l != " " { out.append(" ") }; out.append(p) }   // a lone character stands for itself
-            prevCJK = nil
+            if runLength == 1, prevCJK.lowerBound >= 0 { space(); out.append(contentsOf: bytes[prevCJK]) }   // a lone character stands for itself
+            prevCJK = -1..<(-1)
             runLength = 0
-            if s.properties.isAlphabetic || s.properties.numericType != nil || s == "_" {
-                token.append(s)
+            let isWord: Bool
+            if c < 0x80 {
+                isWord = (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F
+            } else if let scalar = Unicode.Scalar(value) {
+                isWord = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
             } else {
-                flushToken()
-                if let l = out.last, l != " " { out.append(" ") }
+                isWord = false
             }
+            if isWord {
+                if tokenStart < 0 { tokenStart = k }
+                tokenScalars += 1
+                let isDigit = (c &- 0x30) < 10
+                if isDigit { tokenDigits += 1 } else { tokenASCIIDigits = false }
+                if !(isDigit || (c &- 0x61) < 6 || (c &- 0x41) < 6) { tokenHex = false }
+            } else {
+                flushToken(k)
+                space()
+            }
+            k += len
         }
-        flushToken()
-        if runLength == 1, let p = prevCJK { if let l = out.last, l != " " { out.append(" ") }; out.append(p) }
+        flushToken(n)
+        if runLength == 1, prevCJK.lowerBound >= 0 { space(); out.append(contentsOf: bytes[prevCJK]) }
         out.append(contentsOf: unigrams)
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The same for ASCII text, at byte level (most WinDbg output).
@@ -94,18 +121,6 @@ public enum SearchText {
         }
         flush(bytes.count)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func isAddressToken(_ t: String.UnicodeScalarView) -> Bool {
-        guard t.count >= 8 else { return false }
-        var digits = 0
-        for s in t {
-            let v = s.value
-            if v >= 0x30 && v <= 0x39 { digits += 1; continue }
-            if (v >= 0x61 && v <= 0x66) || (v >= 0x41 && v <= 0x46) { continue }
-            return false
-        }
-        return digits > 0
     }
 
     public struct QueryError: Error, CustomStringConvertible, Sendable {
