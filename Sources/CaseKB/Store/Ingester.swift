@@ -76,7 +76,6 @@ public final class Ingester: @unchecked Sendable {
         var sha: String
         var unchanged: Bool
         var result: FileReadResult
-        var facts: [String]
         var decodedFacts: [MessageFacts?] = []
         var fts: [(String, String, String)]
     }
@@ -85,21 +84,19 @@ public final class Ingester: @unchecked Sendable {
         let hashed = (try? SHA256.file(path)) ?? (hex: "", size: 0)
         if let k = known[path], k.0 == hashed.hex, k.1 == hashed.size, !hashed.hex.isEmpty {
             return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: true,
-                            result: FileReadResult(path: path, format: nil, size: hashed.size, messages: [], diagnostics: []), facts: [], fts: [])
+                            result: FileReadResult(path: path, format: nil, size: hashed.size, messages: [], diagnostics: []), fts: [])
         }
         var result = MailReader.read(path: path)
         if redact { result.messages = result.messages.map(Redactor.shared.redact) }
         let extractor = MessageExtractor()
-        var facts: [String] = []
         var decoded: [MessageFacts?] = []
         var fts: [(String, String, String)] = []
         for m in result.messages {
             let f = extractor.extract(m, index: 1)
             decoded.append(f)
-            facts.append(KnowledgeBase.json(f))
             fts.append(Ingester.ftsForms(subject: m.subject, newText: m.newText, attachments: m.attachments.compactMap(\.text)))
         }
-        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, facts: facts, decodedFacts: decoded, fts: fts)
+        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, decodedFacts: decoded, fts: fts)
     }
 
     static func ftsForms(subject: String, newText: String, attachments: [String]) -> (String, String, String) {
@@ -265,11 +262,11 @@ public final class Ingester: @unchecked Sendable {
             affected.insert(caseID)
             try db.cachedStatement(sql: """
                 INSERT INTO messages(case_id, source_file_id, source_index, byte_offset, dedup_key, message_id, in_reply_to, refs,
-                    from_name, from_address, sent, subject, body, new_text, quoted_text, signature, is_forwarded_copy, facts)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    from_name, from_address, sent, subject, body, new_text, quoted_text, signature, is_forwarded_copy)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """).execute(arguments: [caseID, fileID, m.source.index, m.source.byteOffset, dedup, m.messageID, m.inReplyTo,
                                          KnowledgeBase.json(m.references), m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
-                                         m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy, p.facts[k]])
+                                         m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy])
             let messageRow = db.lastInsertedRowID
             if let f = p.decodedFacts[k] { factsCache[messageRow] = f }
             for a in m.attachments {
@@ -348,7 +345,7 @@ public final class Ingester: @unchecked Sendable {
     func planRebuild(_ caseID: Int64, db: Database) throws -> RebuildPlan {
         var plan = RebuildPlan(caseID: caseID)
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.facts, m.source_index, m.new_text, f.path
+            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.source_index, m.new_text, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
         if rows.isEmpty { plan.empty = true; return plan }
@@ -380,9 +377,9 @@ public final class Ingester: @unchecked Sendable {
         plan.firstSent = sents.min()
         plan.lastSent = sents.max()
         // facts
-        var perMessage = sorted.enumerated().map { k, r -> MessageFacts in
+        var perMessage = try sorted.enumerated().map { k, r -> MessageFacts in
             let id: Int64 = r["id"]
-            let facts = factsCache[id] ?? KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()
+            let facts = try factsCache[id] ?? KnowledgeBase.extractFacts(messageID: id, newText: r["new_text"], db: db)
             return facts.renumbered(k + 1)
         }
         perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities

@@ -84,3 +84,17 @@ public final class KnowledgeBase: @unchecked Sendable {
     static func millis(_ d: Date?) -> Int64? { d.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
     static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 }
+
+extension KnowledgeBase {
+    /// A stored message's facts, extracted again from its new text and text attachments (as at ingest: the stored
+    /// text is already redacted, so the facts are the same).
+    static func extractFacts(messageID: Int64, newText: String, db: Database) throws -> MessageFacts {
+        let extractor = MessageExtractor()
+        var f = extractor.extract(text: newText, message: 1, field: "new_text")
+        for a in try Row.fetchAll(db.cachedStatement(sql: "SELECT filename, text FROM attachments WHERE message_id = ? AND text IS NOT NULL ORDER BY id"), arguments: [messageID]) {
+            let name: String? = a["filename"]
+            f.append(extractor.extract(text: a["text"], message: 1, field: "attachment:" + (name ?? "attachment")))
+        }
+        return f
+    }
+}

@@ -187,7 +187,7 @@ extension KnowledgeBase {
                                 subject: r["subject"], body: "", attachments: attachments, isForwardedCopy: r["is_forwarded_copy"])
                 m.body = r["body"]; m.newText = r["new_text"]; m.quotedText = r["quoted_text"]; m.signature = r["signature"]
                 messages.append(m)
-                facts.append((KnowledgeBase.decode(MessageFacts.self, r["facts"]) ?? MessageFacts()).renumbered(messages.count))
+                facts.append(MessageExtractor().extract(m, index: messages.count))
             }
             let subject: String = c["subject"]
             if !facts.isEmpty { facts[0].entities += MessageExtractor().extract(text: subject, message: 1, field: "subject").entities }
