@@ -90,32 +90,37 @@ public struct Redactor: @unchecked Sendable {
         return Character(chars[17].uppercased()) == checks[sum % 11]
     }
 
-    /// The text with personal data masked.
+    /// The text with personal data masked. One pass over the bytes finds the lines the cheap test lets through;
+    /// only those are copied and matched against the patterns.
     public func redact(_ text: String) -> String {
-        guard Redactor.mayHoldPII(text[...]) else { return text }
-        // only lines with a long digit run are looked at, and copied
-        var out = ""
-        var changed = false
-        var copiedTo = text.startIndex
-        var lineStart = text.startIndex
-        let u = text.utf8
-        while lineStart < text.endIndex {
-            let lineEnd = u[lineStart...].firstIndex(of: 0x0A) ?? text.endIndex
-            let line = text[lineStart..<lineEnd]
-            if Redactor.mayHoldPII(line) {
-                let masked = redactLine(String(line))
-                if masked != line {
-                    if !changed { out.reserveCapacity(u.count) }
-                    out += text[copiedTo..<lineStart]
-                    out += masked
-                    copiedTo = lineEnd
-                    changed = true
-                }
+        var candidates: [Range<Int>] = []
+        var copy = text
+        copy.withUTF8 { p in
+            guard let base = p.baseAddress else { return }
+            var start = 0
+            while start < p.count {
+                let end = memchr(base + start, 0x0A, p.count - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? p.count
+                if Redactor.mayHoldPII(UnsafeBufferPointer(rebasing: p[start..<end])) { candidates.append(start..<end) }
+                start = end + 1
             }
-            lineStart = lineEnd < text.endIndex ? u.index(after: lineEnd) : text.endIndex
+        }
+        guard !candidates.isEmpty else { return text }
+        let u = text.utf8
+        var out = ""
+        var copiedTo = 0
+        var changed = false
+        for r in candidates {
+            let a = u.index(u.startIndex, offsetBy: r.lowerBound), b = u.index(u.startIndex, offsetBy: r.upperBound)
+            let line = text[a..<b]
+            let masked = redactLine(String(line))
+            guard masked != line else { continue }
+            if !changed { out.reserveCapacity(u.count); changed = true }
+            out += text[u.index(u.startIndex, offsetBy: copiedTo)..<a]
+            out += masked
+            copiedTo = r.upperBound
         }
         guard changed else { return text }
-        out += text[copiedTo...]
+        out += text[u.index(u.startIndex, offsetBy: copiedTo)...]
         return out
     }
 
