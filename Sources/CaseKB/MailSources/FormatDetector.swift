@@ -56,14 +56,15 @@ public enum FormatDetector {
         if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil || hasCRMMarker {
             return .success(.crmExport)
         }
-        let lines = lineRanges.map(line)
-        if let first = lines.first, first.hasPrefix("From "), lines.count > 1, isHeaderLine(lines[1]) {
+        // lines are decoded only as far as each test reads
+        if lineRanges.count > 1, line(lineRanges[0]).hasPrefix("From "), isHeaderLine(line(lineRanges[1])) {
             return .success(.mbox)
         }
         // an RFC 5322 header section: header lines up to a blank line, at least one well-known field
         var known = 0
         var headerLines = 0
-        for l in lines {
+        for r in lineRanges {
+            let l = line(r)
             if l.isEmpty { break }
             if l.first == " " || l.first == "\t" { continue }
             guard isHeaderLine(l) else { headerLines = -1; break }
@@ -71,6 +72,7 @@ public enum FormatDetector {
             if let c = l.firstIndex(of: ":"), knownHeaders.contains(l[..<c].lowercased()) { known += 1 }
         }
         if headerLines > 0, known > 0 { return .success(.eml) }
+        let lines = lineRanges.prefix(40).map(line)
         let text = lines.prefix(40).joined(separator: "\n")
         let lowerHead = head.lowercased()
         if lowerHead.hasPrefix("<!doctype html") || lowerHead.hasPrefix("<html") || lowerHead.hasPrefix("<body") || lowerHead.hasPrefix("<div")
