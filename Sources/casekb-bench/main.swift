@@ -213,6 +213,19 @@ case "ingest":
         }
         print(String(format: "  %-22@ %5.2f / %5.2f %5d   %6.1f / %6.1f   %@", q as NSString, median(inproc), p95(inproc), hits, median(cli), p95(cli), nmText as NSString))
     }
+case "search":
+    // in-process search latency on an existing knowledge base: casekb-bench search --db PATH
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: "--db"), i + 1 < args.count else { print("usage: casekb-bench search --db PATH"); exit(2) }
+    let kb = try KnowledgeBase(path: args[i + 1], readOnly: true)
+    let messages = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0 }
+    print("search latency over \(messages) messages (median / p95 ms of 15 runs, hits):")
+    for q in ["蓝屏", "驱动", "蓝屏 驱动", "网卡", "vwifimf", "Dot11SendCompletion", "KB5025229", "\"special pool\"", "iaStorAC", "0x9F", "driver", "please"] {
+        var times: [Double] = []
+        var hits = 0
+        for _ in 0..<15 { let t = now(); hits = try kb.search(q, limit: 20).total; times.append((now() - t) * 1000) }
+        print(String(format: "  %-22@ %6.2f / %6.2f  %6d", q as NSString, median(times), p95(times), hits))
+    }
 case "lookup":
     // similar-case lookup latency on a knowledge base of N cases (signature index filled directly, in the shapes
     // of the generator's root-cause families plus per-case noise frames)

@@ -86,6 +86,9 @@ public final class KnowledgeBase: @unchecked Sendable {
 }
 
 extension KnowledgeBase {
+    /// How many of a query's newest matches are ranked when it matches more (see `search`).
+    public static let rankingWindow = 1000
+
     /// A stored message's facts, extracted again from its new text and text attachments (as at ingest: the stored
     /// text is already redacted, so the facts are the same).
     static func extractFacts(messageID: Int64, newText: String, db: Database) throws -> MessageFacts {

@@ -108,17 +108,38 @@ extension KnowledgeBase {
     /// Ranked full-text search (bm25, subject weighted 5×) with filters; snippets mark the matched words.
     /// `marks` wrap each match in the snippet (`[` `]` by default; the web UI uses private-use characters).
     public func search(_ query: String, filters: SearchFilters = SearchFilters(), limit: Int = 20, offset: Int = 0,
-                       marks: (String, String) = ("[", "]")) throws -> SearchResult {
+                       marks: (String, String) = ("[", "]"), rankingWindow: Int = KnowledgeBase.rankingWindow) throws -> SearchResult {
         let (match, terms) = try SearchText.matchExpression(query)
         let (filterSQL, filterArgs) = try filterSQL(filters, caseColumn: "m.case_id", sentColumn: "m.sent")
         return try pool.read { db in
-            // rank inside FTS5 first (bm25 weights are the table's rank setting), then fetch the page's rows
+            // Rank inside FTS5, then fetch the page's rows. bm25 costs a few microseconds per matching row, so a word
+            // found in tens of thousands of messages (蓝屏) is ranked among its newest `rankingWindow` matches only:
+            // the page is then the best of the most recent matches, and the total stays exact.
             let filtered = !filterSQL.isEmpty
             let restrict = filtered ? " AND rowid IN (SELECT m.id FROM messages m WHERE 1 = 1" + filterSQL + ")" : ""
             let args = StatementArguments([match] + filterArgs)
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?" + restrict, arguments: args) ?? 0
-            let page = try Row.fetchAll(db, sql: "SELECT rowid AS id, rank FROM message_fts WHERE message_fts MATCH ?" + restrict + " ORDER BY rank LIMIT ? OFFSET ?",
-                                        arguments: args + [limit, offset])
+            let window = max(rankingWindow, offset + limit)
+            let bounded = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ?" + restrict + " LIMIT ?)",
+                                           arguments: args + [window + 1]) ?? 0
+            var total = bounded
+            var newest = ""
+            var newestArgs: StatementArguments = []
+            if bounded > window {
+                // (a database opened read-only before migration 004 has no vocabulary table: count instead)
+                if !filtered, let token = SearchText.singleToken(match),
+                   let docs = try? Int.fetchOne(db, sql: "SELECT doc FROM message_fts_vocab WHERE term = ?", arguments: [token]) {
+                    total = docs
+                } else {
+                    total = try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?" + restrict, arguments: args) ?? 0
+                }
+                if let threshold = try Int64.fetchOne(db, sql: "SELECT rowid FROM message_fts WHERE message_fts MATCH ?" + restrict + " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                                                      arguments: args + [window - 1]) {
+                    newest = " AND rowid >= ?"
+                    newestArgs = [threshold]
+                }
+            }
+            let page = try Row.fetchAll(db, sql: "SELECT rowid AS id, bm25(message_fts, 5.0, 1.0, 0.5) AS rank FROM message_fts WHERE message_fts MATCH ?" + restrict + newest
+                                        + " ORDER BY rank LIMIT ? OFFSET ?", arguments: args + newestArgs + [limit, offset])
             var hits: [SearchHit] = []
             for p in page {
                 let id: Int64 = p["id"]

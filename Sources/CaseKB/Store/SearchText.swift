@@ -123,6 +123,17 @@ public enum SearchText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The indexed token of a match expression that is one token and nothing else (`"蓝屏"`, `"vwifimf"`), as the
+    /// FTS5 vocabulary holds it (lower case); nil for phrases, several words, operators and non-ASCII letters that
+    /// the tokenizer folds.
+    static func singleToken(_ match: String) -> String? {
+        guard match.count > 2, match.hasPrefix("\""), match.hasSuffix("\"") else { return nil }
+        let inner = match.dropFirst().dropLast()
+        guard !inner.isEmpty, !inner.contains(where: { $0 == " " || $0 == "\"" || $0 == "*" }) else { return nil }
+        guard inner.unicodeScalars.allSatisfy({ $0.value < 0x80 || isCJK($0.value) }) else { return nil }
+        return inner.lowercased()
+    }
+
     public struct QueryError: Error, CustomStringConvertible, Sendable {
         public var description: String
         public init(description: String) { self.description = description }

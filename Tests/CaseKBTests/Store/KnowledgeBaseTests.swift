@@ -130,6 +130,41 @@ struct KnowledgeBaseTests {
         #expect(c["cases"] == 1)
     }
 
+    @Test("a word in more messages than the ranking window: exact total, the page ranked among the newest matches")
+    func rankingWindow() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mail = dir.appendingPathComponent("mail").path
+        _ = try CorpusGenerator(seed: 21).write(threads: 30, to: mail, layout: .maildir)
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        _ = try Ingester(kb).run(paths: [mail])
+        for query in ["蓝屏", "driver", "驱动"] {
+            let all = try kb.search(query, limit: 1000, rankingWindow: 100_000)
+            #expect(all.total > 12, "\(query)")
+            let windowed = try kb.search(query, limit: 5, rankingWindow: 10)
+            // the total does not depend on the window
+            #expect(windowed.total == all.total, "\(query)")
+            #expect(windowed.results.count == 5)
+            // every hit is among the 10 newest matches (highest row ids), in bm25 order among them
+            let newest = try kb.pool.read { db in
+                try Int64.fetchAll(db, sql: "SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 10", arguments: [try SearchText.matchExpression(query).match])
+            }
+            let ranked = try kb.pool.read { db in
+                try Int64.fetchAll(db, sql: "SELECT rowid FROM message_fts WHERE message_fts MATCH ? AND rowid >= ? ORDER BY bm25(message_fts, 5.0, 1.0, 0.5) LIMIT 5",
+                                   arguments: [try SearchText.matchExpression(query).match, newest.min() ?? 0])
+            }
+            let pageIDs = try windowed.results.map { hit in
+                try kb.pool.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT m.id FROM messages m JOIN cases c ON c.id = m.case_id WHERE c.key = ? AND m.position = ?", arguments: [hit.case, hit.message]) ?? -1
+                }
+            }
+            #expect(pageIDs == ranked, "\(query)")
+            #expect(Set(pageIDs).isSubset(of: Set(newest)), "\(query)")
+            // a later page still works past the window (the window grows to cover it)
+            #expect(try kb.search(query, limit: 5, offset: 10, rankingWindow: 10).results.count == min(5, all.total - 10))
+        }
+    }
+
     @Test("a thread split over many files merges into one case, in any order")
     func mergeAcrossFiles() throws {
         let dir = Fixtures.tempDir()
