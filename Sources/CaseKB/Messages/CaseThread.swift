@@ -68,6 +68,13 @@ public struct SubjectNormalizer: Sendable {
 /// Case numbers from the patterns in `case-number-patterns.txt`.
 public struct CaseNumberFinder: @unchecked Sendable {
     let patterns: [NSRegularExpression]
+    /// Per pattern: the literal sets it needs (`CAS-`, `REG:`), tested on the bytes before the pattern runs.
+    let gates: [[[[UInt8]]]]
+
+    init(patterns: [NSRegularExpression]) {
+        self.patterns = patterns
+        gates = patterns.map { RegexLiterals.required($0.pattern).map { set in set.map { Array($0.utf8) } } }
+    }
 
     public static let shared: CaseNumberFinder = {
         do { return CaseNumberFinder(patterns: try DataFile.regexes("case-number-patterns.txt", options: [])) }
@@ -84,7 +91,9 @@ public struct CaseNumberFinder: @unchecked Sendable {
     /// Every case number in `text`, ordered by pattern priority, then position.
     public func find(in text: String) -> [String] {
         var out: [String] = []
-        for p in patterns {
+        let u = Substring(text).utf8
+        for (k, p) in patterns.enumerated() {
+            guard gates[k].allSatisfy({ set in set.contains { ByteText.contains(u, $0) } }) else { continue }
             for m in p.allMatchTexts(in: text) where !out.contains(m) { out.append(m) }
         }
         return out

@@ -78,6 +78,10 @@ public final class Ingester: @unchecked Sendable {
         var result: FileReadResult
         var decodedFacts: [MessageFacts?] = []
         var fts: [(String, String, String)]
+        /// Per message, computed on the parsing threads: its thread keys, dedup key and references as JSON.
+        var keys: [ThreadKeys] = []
+        var dedupKeys: [String] = []
+        var referencesJSON: [String] = []
     }
 
     func prepare(_ path: String, known: [String: (String, Int)]) -> Prepared {
@@ -91,12 +95,17 @@ public final class Ingester: @unchecked Sendable {
         let extractor = MessageExtractor()
         var decoded: [MessageFacts?] = []
         var fts: [(String, String, String)] = []
+        var keys: [ThreadKeys] = [], dedupKeys: [String] = [], references: [String] = []
         for m in result.messages {
             let f = extractor.extract(m, index: 1)
             decoded.append(f)
+            keys.append(ThreadKeys(m))
+            dedupKeys.append(ThreadKeys.dedupKey(m))
+            references.append(KnowledgeBase.json(m.references))
             fts.append(Ingester.ftsForms(subject: m.subject, newText: m.newText, attachments: m.attachments.compactMap(\.text)))
         }
-        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, decodedFacts: decoded, fts: fts)
+        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, decodedFacts: decoded, fts: fts,
+                        keys: keys, dedupKeys: dedupKeys, referencesJSON: references)
     }
 
     static func ftsForms(subject: String, newText: String, attachments: [String]) -> (String, String, String) {
@@ -224,12 +233,12 @@ public final class Ingester: @unchecked Sendable {
         let order = p.result.messages.indices.sorted { (p.result.messages[$0].sent ?? .distantFuture) < (p.result.messages[$1].sent ?? .distantFuture) }
         for k in order {
             let m = p.result.messages[k]
-            let dedup = ThreadKeys.dedupKey(m)
+            let dedup = p.dedupKeys[k]
             if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM messages WHERE dedup_key = ?"), arguments: [dedup]) != nil {
                 summary.duplicates += 1
                 continue
             }
-            let keys = ThreadKeys(m)
+            let keys = p.keys[k]
             var cases = Set<Int64>()
             for key in keys.linking {
                 if key.hasPrefix("subjroot:") {
@@ -265,7 +274,7 @@ public final class Ingester: @unchecked Sendable {
                     from_name, from_address, sent, subject, body, new_text, quoted_text, signature, is_forwarded_copy)
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """).execute(arguments: [caseID, fileID, m.source.index, m.source.byteOffset, dedup, m.messageID, m.inReplyTo,
-                                         KnowledgeBase.json(m.references), m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
+                                         p.referencesJSON[k], m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
                                          m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy])
             let messageRow = db.lastInsertedRowID
             if let f = p.decodedFacts[k] { factsCache[messageRow] = f }

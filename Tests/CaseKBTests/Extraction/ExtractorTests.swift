@@ -193,11 +193,11 @@ struct OtherExtractorTests {
 
     @Test("advice patterns are gated by the literals they need, and every pattern's example passes its gate")
     func adviceGates() throws {
-        #expect(RecommendationExtractor.requiredLiterals(#"(uninstall|remov)\w*\s+(the\s+)?[\w.\-]+\.sys"#) == [["uninstall", "remov"], [".sys"]])
-        #expect(RecommendationExtractor.requiredLiterals("卸载[^，。；,;]{0,12}驱动") == [["卸载"], ["驱动"]])
-        #expect(RecommendationExtractor.requiredLiterals("厂商[^，。；,;]{0,6}(进一步)?(排查|确认|分析|修复)") == [["厂商"], ["排查", "确认", "分析", "修复"]])
-        #expect(RecommendationExtractor.requiredLiterals(#"KB\s?\d{6,7}"#) == [["KB"]])
-        #expect(RecommendationExtractor.requiredLiterals("a|b").isEmpty)
+        #expect(RegexLiterals.required(#"(uninstall|remov)\w*\s+(the\s+)?[\w.\-]+\.sys"#) == [["uninstall", "remov"], [".sys"]])
+        #expect(RegexLiterals.required("卸载[^，。；,;]{0,12}驱动") == [["卸载"], ["驱动"]])
+        #expect(RegexLiterals.required("厂商[^，。；,;]{0,6}(进一步)?(排查|确认|分析|修复)") == [["厂商"], ["排查", "确认", "分析", "修复"]])
+        #expect(RegexLiterals.required(#"KB\s?\d{6,7}"#) == [["KB"]])
+        #expect(RegexLiterals.required("a|b").isEmpty)
         let extractor = RecommendationExtractor.shared
         var checked = 0
         for (k, entry) in try DataFile.entries("recommendation-actions.txt").enumerated() {

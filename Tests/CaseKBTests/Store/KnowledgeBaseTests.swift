@@ -233,3 +233,16 @@ struct KnowledgeBaseTests {
         if status == -SIGKILL { #expect((partial["messages"] ?? 0) < (a["messages"] ?? 0)) }
     }
 }
+
+@Suite("Stored JSON")
+struct StoredJSONTests {
+    @Test("hand-encoded arrays decode back to the same values")
+    func roundTrip() throws {
+        let strings = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{01}\u{1F}", "蓝屏 0x50", "", "/slash/", "emoji 🧪"]
+        #expect(try JSONDecoder().decode([String].self, from: Data(KnowledgeBase.json(strings).utf8)) == strings)
+        let optionals: [String?] = ["Arg1 meaning", nil, "x\"y"]
+        #expect(try JSONDecoder().decode([String?].self, from: Data(KnowledgeBase.json(optionals).utf8)) == optionals)
+        #expect(try JSONDecoder().decode([Int].self, from: Data(KnowledgeBase.json([1, 22, -3]).utf8)) == [1, 22, -3])
+        #expect(KnowledgeBase.json([String]()) == "[]")
+    }
+}
