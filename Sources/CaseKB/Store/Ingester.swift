@@ -189,20 +189,25 @@ public final class Ingester: @unchecked Sendable {
         // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500,
         // then link each rebuilt case to its most similar earlier cases
         let rebuildStart = Date()
-        var rebuilt: [Int64] = []
         while true {
             let ids = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 LIMIT 500") }
             if ids.isEmpty { break }
             // computed on both cores from read snapshots; written by the one writer
             let plans = try parallelRead(ids) { id, db, _ in try self.planRebuild(id, db: db) }
             try kb.pool.write { db in for plan in plans { try self.applyRebuild(plan, db: db) } }
-            rebuilt += ids
         }
+        // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
-        let links = try parallelRead(rebuilt) { id, db, frequencies in try self.links(for: id, frequencies: frequencies, db: db) }
+        let toLink = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 2 ORDER BY id") }
+        let links = try parallelRead(toLink) { id, db, frequencies in try self.links(for: id, frequencies: frequencies, db: db) }
         for chunk in stride(from: 0, to: links.count, by: 2000).map({ Array(links[$0..<min($0 + 2000, links.count)]) }) {
-            try kb.pool.write { db in for l in chunk { try self.writeLinks(l, db: db) } }
+            try kb.pool.write { db in
+                for l in chunk {
+                    try self.writeLinks(l, db: db)
+                    try db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").execute(arguments: [l.caseID])
+                }
+            }
         }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
         summary.linkSeconds = Date().timeIntervalSince(linkStart)
@@ -410,17 +415,13 @@ public final class Ingester: @unchecked Sendable {
         }
         var key = plan.key
         if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
-        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 0 WHERE id = ?").execute(
+        // dirty = 2: rebuilt, its similar-case links still to compute
+        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 2 WHERE id = ?").execute(
                        arguments: [key, plan.subject, plan.normalizedSubject, plan.firstSent, plan.lastSent, plan.positions.count, MailDate.iso(Date()), caseID])
         try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").execute(arguments: [caseID])
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").execute(arguments: [caseID, id]) }
         if let knowledge = plan.knowledge { try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db) }
         if let signature = plan.signature { try kb.writeSignature(caseID: caseID, signature, db: db) }
-    }
-
-    /// Recompute a case from its messages: order, key, subject, case numbers and every fact table.
-    func rebuildCase(_ caseID: Int64, db: Database) throws {
-        try applyRebuild(try planRebuild(caseID, db: db), db: db)
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
@@ -449,11 +450,6 @@ public final class Ingester: @unchecked Sendable {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
                 .execute(arguments: [l.caseID, other, link.score, link.confidence, link.reasons])
         }
-    }
-
-    /// Store the case's links to its most similar earlier cases (credible ones only).
-    func linkCase(_ caseID: Int64, frequencies: TermFrequencies? = nil, db: Database) throws {
-        try writeLinks(try links(for: caseID, frequencies: frequencies, db: db), db: db)
     }
 }
 

@@ -165,6 +165,32 @@ struct KnowledgeBaseTests {
         }
     }
 
+    @Test("cases rebuilt but not yet linked when an ingest stopped are linked by the next run")
+    func unfinishedLinksAreFinished() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        _ = try Ingester(kb).run(paths: [Fixtures.corpus("eval")])
+        func state() throws -> (links: Int, pending: Int) {
+            try kb.pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM case_links") ?? -1, try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE dirty != 0") ?? -1)
+            }
+        }
+        let clean = try state()
+        #expect(clean.links > 5)
+        #expect(clean.pending == 0)
+        // what a kill between the rebuild and the link phase leaves behind
+        try kb.pool.write { db in
+            try db.execute(sql: "UPDATE cases SET dirty = 2")
+            try db.execute(sql: "DELETE FROM case_links")
+        }
+        let rerun = try Ingester(kb).run(paths: [Fixtures.corpus("eval")])
+        #expect(rerun.messages == 0)
+        let after = try state()
+        #expect(after.links == clean.links)
+        #expect(after.pending == 0)
+    }
+
     @Test("a thread split over many files merges into one case, in any order")
     func mergeAcrossFiles() throws {
         let dir = Fixtures.tempDir()
