@@ -189,11 +189,26 @@ public final class Ingester: @unchecked Sendable {
         // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500,
         // then link each rebuilt case to its most similar earlier cases
         let rebuildStart = Date()
-        while true {
-            let ids = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 LIMIT 500") }
-            if ids.isEmpty { break }
-            // computed on both cores from read snapshots; written by the one writer
-            let plans = try parallelRead(ids) { id, db, _ in try self.planRebuild(id, db: db) }
+        // computed on both cores from read snapshots, written by the one writer; the next chunk is planned while
+        // the writer applies this one (a plan reads only its own case's messages, which no other chunk changes)
+        let dirty = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 ORDER BY id") }
+        let rebuildChunks = stride(from: 0, to: dirty.count, by: 500).map { Array(dirty[$0..<min($0 + 500, dirty.count)]) }
+        func planAsync(_ ids: [Int64]) -> (DispatchGroup, Box<Result<[RebuildPlan], any Error>>) {
+            let group = DispatchGroup()
+            let box = Box<Result<[RebuildPlan], any Error>>(.success([]))
+            group.enter()
+            DispatchQueue.global().async {
+                box.value = Result { try self.parallelRead(ids) { id, db, _ in try self.planRebuild(id, db: db) } }
+                group.leave()
+            }
+            return (group, box)
+        }
+        var nextPlans = rebuildChunks.first.map(planAsync)
+        for k in rebuildChunks.indices {
+            guard let (group, box) = nextPlans else { break }
+            group.wait()
+            nextPlans = k + 1 < rebuildChunks.count ? planAsync(rebuildChunks[k + 1]) : nil
+            let plans = try box.value.get()
             try kb.pool.write { db in for plan in plans { try self.applyRebuild(plan, db: db) } }
         }
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
