@@ -66,8 +66,10 @@ public final class Ingester: @unchecked Sendable {
 
     public init(_ kb: KnowledgeBase) { self.kb = kb }
 
-    /// Facts of the messages written in this run, by row id: the rebuild need not decode them again.
+    /// Facts of the messages written in this run, by row id, so the rebuild need not extract them again; capped,
+    /// so a large ingest's memory stays flat (beyond the cap the rebuild re-extracts, which is cheap).
     var factsCache: [Int64: MessageFacts] = [:]
+    public var factsCacheLimit = 20_000
 
     /// A file read, hashed, parsed, redacted and extracted, ready to write.
     struct Prepared: Sendable {
@@ -297,7 +299,7 @@ public final class Ingester: @unchecked Sendable {
                                          p.referencesJSON[k], m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
                                          m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy])
             let messageRow = db.lastInsertedRowID
-            if let f = p.decodedFacts[k] { factsCache[messageRow] = f }
+            if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
             for a in m.attachments {
                 try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)")
                     .execute(arguments: [messageRow, a.filename, a.contentType, a.size, a.text])
