@@ -6,8 +6,6 @@ struct RecommendationExtractor: @unchecked Sendable {
     struct Cue { var text: String; var bytes: [UInt8]; var ascii: Bool }
     let cues: [Cue]
     let actions: [(String, NSRegularExpression)]
-    /// The same patterns for the small matcher (nil where a pattern is outside its subset: NSRegularExpression runs).
-    let smallActions: [SmallRegex?]
     /// Per action: the literal sets its pattern needs (lower-case), derived from the pattern (see `requiredLiterals`).
     let gates: [[[[UInt8]]]]
     /// The gate literals, found in a sentence in one pass; `gateIDs` holds the gates as indices into it.
@@ -45,7 +43,6 @@ struct RecommendationExtractor: @unchecked Sendable {
             do { return (parts[0], try NSRegularExpression(pattern: parts[1], options: [.caseInsensitive])) }
             catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
         }
-        smallActions = actions.map { SmallRegex.compile($0.1.pattern) }
         gates = actions.map { RegexLiterals.required($0.1.pattern).map { $0.map { Array($0.lowercased().utf8) } } }
         var literalIDs: [[UInt8]: Int] = [:]
         var literals: [(String, Bool, UInt64)] = []
@@ -182,29 +179,13 @@ struct RecommendationExtractor: @unchecked Sendable {
         let ns = NSRange(text.startIndex..., in: text)
         let bytes = Array(text.utf8)
         let found = bytes.withUnsafeBufferPointer { gateLiterals.literalsFound($0, 0, $0.count) }
-        // scalars and their UTF-16 offsets, made once per sentence for the small matcher
-        var scalars: [Unicode.Scalar] = []
-        var utf16At: [Int] = []
         for (k, (action, re)) in actions.enumerated() {
             if !gateIDs[k].allSatisfy({ set in set.contains { found[$0] } }) { continue }
-            let ranges: [NSRange]
-            if let small = smallActions[k] {
-                if scalars.isEmpty {
-                    scalars = Array(text.unicodeScalars)
-                    utf16At.reserveCapacity(scalars.count + 1)
-                    var u = 0
-                    for sc in scalars { utf16At.append(u); u += sc.utf16.count }
-                    utf16At.append(u)
-                }
-                ranges = small.matches(in: scalars).map { NSRange(location: utf16At[$0.lowerBound], length: utf16At[$0.upperBound] - utf16At[$0.lowerBound]) }
-            } else {
-                ranges = re.matches(in: text, range: ns).map(\.range)
-            }
-            for range in ranges {
-                if taken.contains(where: { NSIntersectionRange($0, range).length > 0 }) { continue }
-                taken.append(range)
+            for m in re.matches(in: text, range: ns) {
+                if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
+                taken.append(m.range)
                 if out.contains(where: { $0.action == action }) { continue }
-                out.append(RecommendationFact(action: action, target: target(for: action, in: text, bytes: bytes, near: range), text: text, source: span))
+                out.append(RecommendationFact(action: action, target: target(for: action, in: text, bytes: bytes, near: m.range), text: text, source: span))
             }
         }
         return out
