@@ -17,7 +17,6 @@ struct ExtractionCues: Sendable {
     }()
 
     func strings(_ kind: String) -> [String] { byKind[kind] ?? [] }
-    func needles(_ kind: String) -> [[UInt8]] { strings(kind).map { Array($0.utf8) } }
 
     /// An alternation of the kind's values for a regular expression, longest first.
     func alternation(_ kind: String) -> String {

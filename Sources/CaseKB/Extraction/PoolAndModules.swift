@@ -121,7 +121,6 @@ struct ModuleExtractor {
         return out
     }
     static let analyzeFields = ["MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "IMAGE_VERSION", "DEFAULT_BUCKET_ID", "BUCKET_ID", "PROCESS_NAME", "OS_VERSION", "BUILDLAB_STR", "FAILURE_ID_HASH", "BUGCHECK_STR", "Probably caused by"]
-    static let blameWords = ExtractionCues.shared.needles("blame")
 
     func extract(_ t: TextLines) -> (modules: [ModuleFact], entities: [EntityFact], blamed: [String]) {
         var modules: [ModuleFact] = []

@@ -149,12 +149,6 @@ struct TextLines {
         return TextLines.search(bytes, start, ends[line], needle, folded: false)
     }
 
-    /// The same, ignoring ASCII case (`needle` lower-case).
-    func containsFolded(_ line: Int, _ needle: [UInt8]) -> Bool {
-        let start = offsets[line]
-        return TextLines.search(bytes, start, ends[line], needle, folded: true)
-    }
-
     /// Byte offsets of every `needle` on line `line` (`folded`: ASCII case ignored, needle lower-case).
     func positions(_ line: Int, _ needle: [UInt8], folded: Bool) -> [Int] {
         ByteText.positions(bytes, offsets[line], lineEnd(line), needle, folded: folded)
@@ -168,11 +162,6 @@ struct TextLines {
     }
 
     var count: Int { offsets.count }
-
-    /// Byte offset of `index` (an index into `lines[line]`).
-    func byteOffset(line: Int, at index: String.Index) -> Int {
-        offsets[line] + lines[line].utf8.distance(from: lines[line].startIndex, to: index)
-    }
 
     @inline(__always) func lineEnd(_ line: Int) -> Int { ends[line] }
 
@@ -203,18 +192,6 @@ struct TextLines {
         let a = lineString.utf8.distance(from: lineString.startIndex, to: range.lowerBound)
         let b = lineString.utf8.distance(from: lineString.startIndex, to: range.upperBound)
         return span(bytes: offsets[line] + a, offsets[line] + b)
-    }
-}
-
-extension Substring {
-    @inline(__always) func containsByte(_ b: UInt8) -> Bool { utf8.contains(b) }
-    @inline(__always) func containsBytes(_ needle: [UInt8]) -> Bool { ByteText.contains(utf8, needle) }
-}
-
-extension NSRegularExpression {
-    func firstMatch(in s: Substring) -> NSTextCheckingResult? {
-        let str = String(s)
-        return firstMatch(in: str, range: NSRange(str.startIndex..., in: str))
     }
 }
 
@@ -255,27 +232,4 @@ enum Hex {
         guard n == 8 || n == 16 else { return false }
         return u.allSatisfy(isHexByte)
     }
-}
-
-/// Byte needles used by the extractors, built once.
-enum Needles {
-    static let bug: [UInt8] = Array("bug".utf8)
-    static let stop: [UInt8] = Array("stop".utf8)
-    static let daima: [UInt8] = Array("代码".utf8)
-    static let daimaT: [UInt8] = Array("代碼".utf8)
-    static let fatal: [UInt8] = Array("Fatal".utf8)
-    static let openBrace: [UInt8] = Array("{".utf8)
-    static let hexPrefix: [UInt8] = Array("0x".utf8)
-    static let sizeField: [UInt8] = Array("size:".utf8)
-    static let previousSize: [UInt8] = Array("previous size:".utf8)
-    static let pooltag: [UInt8] = Array("Pooltag".utf8)
-    static let tagWord: [UInt8] = Array("tag".utf8)
-    static let poolfind: [UInt8] = Array("poolfind".utf8)
-    static let dotSys: [UInt8] = Array(".sys".utf8)
-    static let dotDll: [UInt8] = Array(".dll".utf8)
-    static let dotExe: [UInt8] = Array(".exe".utf8)
-    static let dotSYS: [UInt8] = Array(".SYS".utf8)
-    static let kdPrompt: [UInt8] = Array("kd>".utf8)
-    static let lowerR: [UInt8] = Array("r".utf8)
-    static let plusHex: [UInt8] = Array("+0x".utf8)
 }
