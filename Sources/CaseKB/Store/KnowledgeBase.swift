@@ -130,6 +130,9 @@ extension KnowledgeBase {
     /// How many of a query's newest matches are ranked when it matches more (see `search`).
     public static let rankingWindow = 1000
 
+    /// The ranking function: bm25 with the subject weighted 5× and attachments 0.5× (the schema's `rank` setting).
+    static let bm25 = "bm25(message_fts, 5.0, 1.0, 0.5)"
+
     /// A stored message's facts, extracted again from its new text and text attachments (as at ingest: the stored
     /// text is already redacted, so the facts are the same).
     static func extractFacts(messageID: Int64, newText: String, db: Database) throws -> MessageFacts {

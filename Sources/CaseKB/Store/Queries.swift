@@ -138,7 +138,7 @@ extension KnowledgeBase {
                     newestArgs = [threshold]
                 }
             }
-            let page = try Row.fetchAll(db, sql: "SELECT rowid AS id, bm25(message_fts, 5.0, 1.0, 0.5) AS rank FROM message_fts WHERE message_fts MATCH ?" + restrict + newest
+            let page = try Row.fetchAll(db, sql: "SELECT rowid AS id, \(KnowledgeBase.bm25) AS rank FROM message_fts WHERE message_fts MATCH ?" + restrict + newest
                                         + " ORDER BY rank LIMIT ? OFFSET ?", arguments: args + newestArgs + [limit, offset])
             var hits: [SearchHit] = []
             for p in page {
