@@ -230,7 +230,7 @@ extension KnowledgeBase {
             if let cached = frequencies?.caseTerms[id] { terms = cached } else {
                 terms = try caseTerms(id, db: db)
                 // bounded: the popular candidates stay, memory does not grow with the knowledge base
-                if let f = frequencies { if f.caseTerms.count >= 4_000 { f.caseTerms.removeAll(keepingCapacity: true) }; f.caseTerms[id] = terms }
+                if let f = frequencies { if f.caseTerms.count >= 2_000 { f.caseTerms.removeAll(keepingCapacity: true) }; f.caseTerms[id] = terms }
             }
             let (s, shared) = scorer.score(q, terms, idf: idf)
             let other = CrashSignature(terms: terms)

@@ -69,7 +69,7 @@ public final class Ingester: @unchecked Sendable {
     /// Facts of the messages written in this run, by row id, so the rebuild need not extract them again; capped,
     /// so a large ingest's memory stays flat (beyond the cap the rebuild re-extracts, which is cheap).
     var factsCache: [Int64: MessageFacts] = [:]
-    public var factsCacheLimit = 20_000
+    public var factsCacheLimit = 8_000
 
     /// A file read, hashed, parsed, redacted and extracted, ready to write.
     struct Prepared: Sendable {
