@@ -66,11 +66,10 @@ public struct BugcheckTable: Sendable {
 struct BugcheckExtractor {
     let table = BugcheckTable.shared
     static let negation = ExtractionCues.shared.strings("bugcheck-negation")
-    /// Prose cues before a code, lower-case: (cue, may be followed by " code").
-    static let proseCues: [([UInt8], Bool)] = [
-        ("bugcheck", true), ("bug check", true), ("bug\tcheck", true), ("stop", true), ("蓝屏代码", false), ("藍屏代碼", false),
-        ("蓝屏错误代码", false), ("停止代码", false), ("停止代碼", false), ("错误代码", false), ("錯誤代碼", false), ("fatal system error", false),
-    ].map { (Array($0.0.utf8), $0.1) }
+    /// Prose cues before a code, lower-case: (cue, may be followed by " code"), from `Resources/extraction-cues.txt`.
+    static let proseCues: [([UInt8], Bool)] =
+        ExtractionCues.shared.strings("bugcheck-prose-coded").map { (Array($0.lowercased().utf8), true) }
+        + ExtractionCues.shared.strings("bugcheck-prose").map { (Array($0.lowercased().utf8), false) }
     /// What may stand between a prose cue and its code ("bugcheck为D1", "stop code is 0x50"), lower-case.
     static let connectors: [[UInt8]] = ["is", "was", "为", "是", ":", "：", "=", "of"].map { Array($0.utf8) }
 
@@ -155,13 +154,8 @@ struct BugcheckExtractor {
     static func parseProse(_ t: TextLines, _ line: Int) -> [(Int, Int, Int, Int)] {
         let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
         var out: [(Int, Int, Int, Int)] = []
-        // only the cues whose trigger literal is on the line
-        let english = t.hit(line, Trigger.bugcheckWord), stop = t.hit(line, Trigger.stopWord)
-        let chinese = t.hit(line, Trigger.chineseCode), fatal = t.hit(line, Trigger.fatalError)
         b.withUnsafeBufferPointer { p in
-            for (n, (cue, mayHaveCode)) in proseCues.enumerated() {
-                let wanted = n < 3 ? english : n == 3 ? stop : n == proseCues.count - 1 ? fatal : chinese
-                guard wanted else { continue }
+            for (cue, mayHaveCode) in proseCues {
                 var from = a
                 while let at = ByteText.find(p, from, end, cue, folded: true) {
                     from = at + 1
@@ -213,7 +207,7 @@ struct BugcheckExtractor {
             let a = t.offsets[i], end = t.lineEnd(i)
             let lastByte = end > a ? b[end - 1] : 0
             let upperToks = f & TextLines.Flag.underscore != 0 && f & TextLines.Flag.upper != 0 ? Self.upperTokens(b, a, end) : []
-            let proseCue = t.hit(i, Trigger.bugcheckWord | Trigger.stopWord | Trigger.chineseCode | Trigger.fatalError)
+            let proseCue = t.hit(i, Trigger.bugcheckProse)
             let hexCue = t.hit(i, Trigger.hexPrefix) && t.hit(i, Trigger.bugcheckContext)
             let namedCodes = upperToks.compactMap { r -> (Int, Int, String, UInt32)? in
                 guard r.1 - r.0 >= table.shortestName, r.1 - r.0 <= table.longestName else { return nil }

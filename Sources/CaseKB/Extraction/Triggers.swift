@@ -5,10 +5,8 @@ import Foundation
 /// classified). `TextLines` finds them all in one pass over the text's bytes, so lines without any trigger are
 /// never turned into Strings — the "cheap literal triggers first" design of shared/notes/swift-text-performance.md.
 enum Trigger {
-    static let bugcheckWord: UInt64 = 1 << 0      // "bugcheck", "bug check" (any case)
-    static let stopWord: UInt64 = 1 << 1          // "stop" (any case)
-    static let chineseCode: UInt64 = 1 << 2       // 代码 / 代碼
-    static let fatalError: UInt64 = 1 << 3        // "Fatal System Error"
+    static let bugcheckWord: UInt64 = 1 << 0      // "bugcheck" (any case): `BugCheck D1, {…}`
+    static let bugcheckProse: UInt64 = 1 << 1     // extraction-cues.txt: bugcheck-prose, bugcheck-prose-coded (any case)
     static let hexPrefix: UInt64 = 1 << 4         // "0x" (any case)
     static let bugcheckContext: UInt64 = 1 << 5   // extraction-cues.txt: bugcheck-context
     static let poolRow: UInt64 = 1 << 6           // "previous size:"
@@ -37,10 +35,7 @@ enum Trigger {
     static var literals: [(String, Bool, UInt64)] {
         let cues = ExtractionCues.shared
         var out: [(String, Bool, UInt64)] = [
-            ("bugcheck", true, bugcheckWord), ("bug check", true, bugcheckWord), ("bug\tcheck", true, bugcheckWord),
-            ("stop", true, stopWord),
-            ("代码", false, chineseCode), ("代碼", false, chineseCode),
-            ("fatal system error", true, fatalError),
+            ("bugcheck", true, bugcheckWord),
             ("0x", true, hexPrefix),
             ("previous size:", false, poolRow),
             ("Pooltag", false, pooltagLine),
@@ -62,6 +57,7 @@ enum Trigger {
         for field in ModuleExtractor.analyzeFields where field != "Probably caused by" {
             out.append((field + ":", false, analyzeField))
         }
+        out += BugcheckExtractor.proseCues.map { (String(decoding: $0.0, as: UTF8.self), true, bugcheckProse) }
         out += cues.strings("bugcheck-context").map { ($0, false, bugcheckContext) }
         out += cues.strings("os-context").map { ($0, false, osContext) }
         out += cues.strings("feature-update").map { ($0, false, featureUpdate) }
