@@ -29,7 +29,16 @@ public struct Redactor: @unchecked Sendable {
         return copy.withUTF8 { p in mayHoldPII(p) }
     }
 
-    static let phoneLabels: [[UInt8]] = ["tel", "phone", "mobile", "电话", "電話", "手机", "手機", "座机"].map { Array($0.utf8) }
+    /// The phone labels of `pii-patterns.txt`'s labelled rule (its `(?<=tel|phone|电话|…)`), lower-case: read from the
+    /// pattern so the cheap test and the rule cannot disagree.
+    static let phoneLabels: [[UInt8]] = Redactor.shared.rules.flatMap { rule -> [[UInt8]] in
+        let p = rule.regex.pattern
+        guard let open = p.range(of: "(?<="), let close = p[open.upperBound...].firstIndex(of: ")") else { return [] }
+        return p[open.upperBound..<close].split(separator: "|").map { Array($0.lowercased().utf8) }
+    }
+
+    /// First bytes of the phone labels (lower-case), for a one-lookup test per byte.
+    static let labelStarts: [Bool] = (0..<256).map { b in phoneLabels.contains { $0.first == UInt8(b) } }
 
     static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = p.count
@@ -67,8 +76,8 @@ public struct Redactor: @unchecked Sendable {
         // a label before a number
         var i = 0
         while i < n {
-            let c = p[i] | 0x20
-            if c == 0x74 || c == 0x70 || c == 0x6D || p[i] >= 0xE6 {
+            let c = p[i] < 0x80 ? p[i] | 0x20 : p[i]
+            if labelStarts[Int(c)] {
                 for label in phoneLabels where i + label.count <= n {
                     var j = 0
                     while j < label.count, (label[j] < 0x80 ? p[i + j] | 0x20 : p[i + j]) == label[j] { j += 1 }
