@@ -31,7 +31,7 @@ public struct MessageExtractor: Sendable {
 /// Frame roles from `Resources/stack-frames.txt` (used for culprits here and for signatures later).
 public struct FrameRules: @unchecked Sendable {
     public enum Role: String, Sendable { case irrelevant, prefix, threadBase = "thread-base" }
-    let rules: [(Role, NSRegularExpression)]
+    let rules: [(Role, ScalarRegex)]
     /// Patterns without wildcards, looked up directly.
     let exact: [String: Role]
     let microsoft: Set<String>
@@ -53,7 +53,7 @@ public struct FrameRules: @unchecked Sendable {
             let parts = e.value.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2, let role = Role(rawValue: parts[0]) else { throw DataFile.LoadError.badEntry(file: "stack-frames.txt", line: e.line, reason: "expected 'role pattern'") }
             let pattern = "^" + NSRegularExpression.escapedPattern(for: parts[1]).replacingOccurrences(of: "\\*", with: ".*") + "$"
-            return (role, try NSRegularExpression(pattern: pattern, options: [.caseInsensitive]))
+            return (role, try ScalarRegex(pattern, caseInsensitive: true))
         }
         microsoft = Set(try DataFile.entries("microsoft-modules.txt").map { $0.value.lowercased() })
         var exact: [String: Role] = [:]

@@ -37,9 +37,9 @@ struct PoolExtractor {
         let tag = String(decoding: b[q2..<e], as: UTF8.self).trimmingSpaces()
         return PoolBlock(address: address, size: size, allocated: allocated, tag: tag, starred: starred)
     }
-    static let pooltagLine = try! NSRegularExpression(pattern: #"Pooltag\s+(\S{1,4})\s*:.*?Binary\s*:\s*(\S+)"#)
-    static let tagCommand = try! NSRegularExpression(pattern: #"!(?:mex\.)?(?:tag|poolfind|pooltag)\s+(\S{1,4})"#)
-    static let tagHit = try! NSRegularExpression(pattern: #"^(\S+)\s+\d+\s+\S+\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}\s+(\S+)"#)
+    static let pooltagLine = try! ScalarRegex(#"Pooltag\s+(\S{1,4})\s*:.*?Binary\s*:\s*(\S+)"#)
+    static let tagCommand = try! ScalarRegex(#"!(?:mex\.)?(?:tag|poolfind|pooltag)\s+(\S{1,4})"#)
+    static let tagHit = try! ScalarRegex(#"^(\S+)\s+\d+\s+\S+\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}\s+(\S+)"#)
 
     func extract(_ t: TextLines) -> [PoolTagFact] {
         var facts: [PoolTagFact] = []
@@ -55,7 +55,6 @@ struct PoolExtractor {
         var pendingTag: (String, Int)? = nil
         for i in 0..<t.count {
             if t.triggers[i] & (Trigger.poolRow | Trigger.pooltagLine | Trigger.tagCommand | Trigger.dotSys | Trigger.dotDllExe) == 0 { continue }
-            let line = t.lines[i]
             if t.hit(i, Trigger.poolRow) {
                 if let b = Self.poolRow(t.bytes, t.offsets[i], t.lineEnd(i)), !b.tag.isEmpty {
                     upsert(b.tag, owner: nil, suspect: b.starred, block: b, span: t.span(lines: i, i))
@@ -63,27 +62,27 @@ struct PoolExtractor {
                 continue
             }
             if t.hit(i, Trigger.pooltagLine) {
-                let s = String(line)
-                if let m = Self.pooltagLine.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)),
-                   let tr = Range(m.range(at: 1), in: s), let or = Range(m.range(at: 2), in: s) {
-                    upsert(String(s[tr]), owner: String(s[or]).trimmingCharacters(in: CharacterSet(charactersIn: ",.")), suspect: false, block: nil, span: t.span(lines: i, i))
+                let s = ScalarText(utf8: t.bytes, t.offsets[i], t.lineEnd(i))
+                if let m = Self.pooltagLine.firstMatch(in: s), let tr = m.groups[1], let or = m.groups[2] {
+                    let owner = s.string(or).trimmingCharacters(in: CharacterSet(charactersIn: ",."))
+                    upsert(s.string(tr), owner: owner, suspect: false, block: nil, span: t.span(lines: i, i))
                 }
                 continue
             }
             // "Owning component : Unknown (update pooltag.txt)" names no owner: nothing to record
             if t.hit(i, Trigger.tagCommand) {
-                let s = String(line)
-                if let m = Self.tagCommand.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let tr = Range(m.range(at: 1), in: s) {
-                    let tag = String(s[tr])
+                let s = ScalarText(utf8: t.bytes, t.offsets[i], t.lineEnd(i))
+                if let m = Self.tagCommand.firstMatch(in: s), let tr = m.groups[1] {
+                    let tag = s.string(tr)
                     pendingTag = (tag, i)
                     upsert(tag, owner: nil, suspect: true, block: nil, span: t.span(lines: i, i))
                     continue
                 }
             }
             if let (tag, at) = pendingTag, i - at <= 6, t.hit(i, Trigger.dotSys | Trigger.dotDllExe) {
-                let s = String(line)
-                if let m = Self.tagHit.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)), let pr = Range(m.range(at: 2), in: s) {
-                    let path = String(s[pr])
+                let s = ScalarText(utf8: t.bytes, t.offsets[i], t.lineEnd(i))
+                if let m = Self.tagHit.firstMatch(in: s), let pr = m.groups[2] {
+                    let path = s.string(pr)
                     let image = path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
                     upsert(tag, owner: image, suspect: true, block: nil, span: t.span(lines: at, i))
                     pendingTag = nil
@@ -283,7 +282,7 @@ struct EntityExtractor {
         }
         return out
     }
-    static let model = try! NSRegularExpression(pattern: #"(?:"# + ExtractionCues.shared.alternation("model-label") + #")\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:"#
+    static let model = try! ScalarRegex(#"(?:"# + ExtractionCues.shared.alternation("model-label") + #")\s*[:：]?\s*((?:ThinkPad\s+)?[A-Z][A-Za-z]?\d{2,4}[a-z]{0,2}(?:\s?Gen\s?\d+)?)|\b((?:"#
         + ExtractionCues.shared.alternation("model-series") + #")\s+(?:[A-Z]{0,3}\d{1,4}[a-z]{0,2}|[A-Z][a-z]+)(?:\s(?:G\d|Gen\s?\d|Carbon|Yoga))?)"#)
 
     /// `KB4559003`, `KB 4559003` (any case), not inside a longer word or number: (match range, digits range).
@@ -315,11 +314,6 @@ struct EntityExtractor {
         func add(_ kind: EntityFact.Kind, _ value: String, _ x: Int, _ y: Int) {
             if !out.contains(where: { $0.kind == kind && $0.value == value }) {
                 out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(bytes: x, y)))
-            }
-        }
-        func add(_ kind: EntityFact.Kind, _ value: String, _ i: Int, _ r: Range<String.Index>, _ s: String) {
-            if !out.contains(where: { $0.kind == kind && $0.value == value }) {
-                out.append(EntityFact(kind: kind, value: value, key: nil, source: t.span(line: i, range: r, of: s)))
             }
         }
         let b = t.bytes
@@ -356,13 +350,10 @@ struct EntityExtractor {
                 for (x, y) in Self.kernelVersions(t, i) { add(.osVersion, text(x, y), x, y) }
             }
             guard modelLine else { continue }
-            let s = t.string(i)
-            let range = NSRange(s.startIndex..., in: s)
-            if modelLine {
-                for m in Self.model.matches(in: s, range: range) {
-                    for g in [1, 2] {
-                        if let w = Range(m.range(at: g), in: s) { add(.machineModel, String(s[w]), i, w, s) }
-                    }
+            let line = ScalarText(utf8: b, a, end)
+            for m in Self.model.matches(in: line) {
+                for g in [1, 2] where g < m.groups.count {
+                    if let r = m.groups[g] { add(.machineModel, line.string(r), a + line.utf8Offsets[r.lowerBound], a + line.utf8Offsets[r.upperBound]) }
                 }
             }
         }

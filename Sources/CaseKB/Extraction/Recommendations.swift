@@ -5,7 +5,11 @@ import Foundation
 struct RecommendationExtractor: @unchecked Sendable {
     struct Cue { var text: String; var bytes: [UInt8]; var ascii: Bool }
     let cues: [Cue]
-    let actions: [(String, NSRegularExpression)]
+    /// The cues, found in a sentence in one pass (literal k is cue k).
+    let cueLiterals: TriggerSet
+    let actions: [(String, ScalarRegex)]
+    /// Per pattern: the index of the first pattern of the same action type (one id per action type).
+    let actionIDs: [Int]
     /// Per action: the literal sets its pattern needs (lower-case), derived from the pattern (see `requiredLiterals`).
     let gates: [[[[UInt8]]]]
     /// The gate literals, found in a sentence in one pass; `gateIDs` holds the gates as indices into it.
@@ -16,9 +20,9 @@ struct RecommendationExtractor: @unchecked Sendable {
         do { return try RecommendationExtractor() } catch { fatalError("casekb resources are broken: \(error)") }
     }()
 
-    static let vendorWord = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9\-]{1,20})\s*(?:厂商|厂家|公司|vendor)|(?:the\s+)([A-Za-z][A-Za-z0-9_\-]{1,20})\s+vendor"#)
-    static let versionOf = try! NSRegularExpression(pattern: #"(?:降级|回退|回滚)\s*([A-Za-z][A-Za-z0-9_\-]{0,20}|[^\s，。的]{1,10})\s*的?(?:版本|软件|客户端)"#)
-    static let driverPhrase = try! NSRegularExpression(pattern: #"(?:升级|更新|降级|回退|回滚|卸载)\s*([^\s，。；,;]{1,12}驱动)"#)
+    static let vendorWord = try! ScalarRegex(#"([A-Za-z][A-Za-z0-9\-]{1,20})\s*(?:厂商|厂家|公司|vendor)|(?:the\s+)([A-Za-z][A-Za-z0-9_\-]{1,20})\s+vendor"#)
+    static let versionOf = try! ScalarRegex(#"(?:降级|回退|回滚)\s*([A-Za-z][A-Za-z0-9_\-]{0,20}|[^\s，。的]{1,10})\s*的?(?:版本|软件|客户端)"#)
+    static let driverPhrase = try! ScalarRegex(#"(?:升级|更新|降级|回退|回滚|卸载)\s*([^\s，。；,;]{1,12}驱动)"#)
     static let stepMarks: [[UInt8]] = [".", "、", ")", "．"].map { Array($0.utf8) }
 
     /// A numbered step: `1.`, `2、`, `a)`, `3．` at the start of line `j`.
@@ -34,15 +38,22 @@ struct RecommendationExtractor: @unchecked Sendable {
     }
 
     init() throws {
-        cues = try DataFile.entries("recommendation-cues.txt").map { e in
+        let cueEntries = try DataFile.entries("recommendation-cues.txt")
+        if let short = cueEntries.first(where: { $0.value.utf8.count < 2 }) {
+            throw DataFile.LoadError.badEntry(file: "recommendation-cues.txt", line: short.line, reason: "a cue must be at least two bytes long")
+        }
+        cues = cueEntries.map { e in
             Cue(text: e.value.lowercased(), bytes: Array(e.value.lowercased().utf8), ascii: e.value.utf8.allSatisfy { $0 < 0x80 })
         }
+        cueLiterals = TriggerSet(cues.map { ($0.text, true, 1) })
         actions = try DataFile.entries("recommendation-actions.txt").map { e in
             let parts = e.value.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "expected 'action regex'") }
-            do { return (parts[0], try NSRegularExpression(pattern: parts[1], options: [.caseInsensitive])) }
+            do { return (parts[0], try ScalarRegex(parts[1], caseInsensitive: true)) }
             catch { throw DataFile.LoadError.badEntry(file: "recommendation-actions.txt", line: e.line, reason: "invalid pattern") }
         }
+        let names = actions.map(\.0)
+        actionIDs = names.map { name in names.firstIndex(of: name) ?? 0 }
         gates = actions.map { RegexLiterals.required($0.1.pattern).map { $0.map { Array($0.lowercased().utf8) } } }
         var literalIDs: [[UInt8]: Int] = [:]
         var literals: [(String, Bool, UInt64)] = []
@@ -57,6 +68,17 @@ struct RecommendationExtractor: @unchecked Sendable {
             }
         }
         gateLiterals = TriggerSet(literals)
+    }
+
+    /// The first ':' or '：' in bytes a..<end, as a byte range.
+    static func firstColon(_ b: [UInt8], _ a: Int, _ end: Int) -> (Int, Int)? {
+        var k = a
+        while k < end {
+            if b[k] == 0x3A { return (k, k + 1) }
+            if b[k] == 0xEF, k + 2 < end, b[k + 1] == 0xBC, b[k + 2] == 0x9A { return (k, k + 3) }
+            k += 1
+        }
+        return nil
     }
 
     /// UTF-8 of the sentence ends: 。！？； ! ? ; (and ". ", handled apart).
@@ -102,21 +124,26 @@ struct RecommendationExtractor: @unchecked Sendable {
     static let negations: [[UInt8]] = ["不", "无需", "not ", "don't ", "n't "].map { Array($0.utf8) }
     static let looseEnd: Set<String> = ["recommend", "suggest", "advise"]
 
-    /// The byte offset of the first cue in bytes a..<end; a cue right after a negation does not count.
+    /// The byte offset of the first cue in bytes a..<end; a cue right after a negation does not count, nor does an
+    /// English cue inside a longer word. Each cue is judged at its first occurrence only.
     func firstCue(_ t: TextLines, _ a: Int, _ end: Int) -> Int? {
         let b = t.bytes
         var best: Int? = nil
+        var judged = [Bool](repeating: false, count: cues.count)
         b.withUnsafeBufferPointer { p in
-            for c in cues {
-                guard let at = ByteText.find(p, a, end, c.bytes, folded: true) else { continue }
-                if let best, best <= at { continue }
-                if c.ascii {
+            cueLiterals.scan(p, a, end) { id, at in
+                let c = id
+                if judged[c] { return false }
+                judged[c] = true
+                let cue = cues[c]
+                if cue.ascii {
                     // whole words only for English cues
-                    if Self.letterBefore(b, a, at) { continue }
-                    if Self.letterAt(b, at + c.bytes.count, end), !Self.looseEnd.contains(c.text) { continue }
+                    if Self.letterBefore(b, a, at) { return false }
+                    if Self.letterAt(b, at + cue.bytes.count, end), !Self.looseEnd.contains(cue.text) { return false }
                 }
-                if Self.negations.contains(where: { n in at - a >= n.count && (0..<n.count).allSatisfy { TriggerSet.lower[Int(b[at - n.count + $0])] == n[$0] } }) { continue }
+                if Self.negations.contains(where: { n in at - a >= n.count && (0..<n.count).allSatisfy { TriggerSet.lower[Int(b[at - n.count + $0])] == n[$0] } }) { return false }
                 best = at
+                return true
             }
         }
         return best
@@ -124,6 +151,7 @@ struct RecommendationExtractor: @unchecked Sendable {
 
     func extract(_ t: TextLines) -> [RecommendationFact] {
         var out: [RecommendationFact] = []
+        var seen: [(Int, String?)] = []   // (action index, target) of `out`
         var i = 0
         while i < t.count {
             // a cue literal on the line (found in TextLines' single pass)
@@ -135,8 +163,8 @@ struct RecommendationExtractor: @unchecked Sendable {
                 var text = String(decoding: t.bytes[cue..<sb], as: UTF8.self)
                 var startByte = cue
                 var endByte = sb
-                let afterCue = text.drop(while: { !($0 == "：" || $0 == ":") })
-                let isHeading = sb == lineEnd && (text.hasSuffix("：") || text.hasSuffix(":")) && afterCue.count <= 1
+                // a heading: the sentence ends the line, and its first colon is its last character
+                let isHeading = sb == lineEnd && Self.firstColon(t.bytes, cue, sb).map { $0.1 == sb } == true
                 var j = i + 1
                 if isHeading {
                     // "下一步建议：" — the advice is on the following lines
@@ -163,7 +191,8 @@ struct RecommendationExtractor: @unchecked Sendable {
                 }
                 startByte = max(startByte, t.offsets[i])
                 let span = t.span(bytes: startByte, endByte)
-                for rec in classify(text, span: span) where !out.contains(where: { $0.action == rec.action && $0.target == rec.target }) {
+                for (k, rec) in classify(text, span: span) where !seen.contains(where: { $0.0 == k && $0.1 == rec.target }) {
+                    seen.append((k, rec.target))
                     out.append(rec)
                 }
             }
@@ -172,33 +201,36 @@ struct RecommendationExtractor: @unchecked Sendable {
         return out
     }
 
-    /// Action types in an advice text; earlier patterns win where two cover the same words.
-    func classify(_ text: String, span: TextSpan) -> [RecommendationFact] {
-        var taken: [NSRange] = []
-        var out: [RecommendationFact] = []
-        let ns = NSRange(text.startIndex..., in: text)
+    /// Action types in an advice text, each with its action id (`actionIDs`); earlier patterns win where two cover the
+    /// same words.
+    func classify(_ text: String, span: TextSpan) -> [(Int, RecommendationFact)] {
+        var taken: [Range<Int>] = []
+        var out: [(Int, RecommendationFact)] = []
         let bytes = Array(text.utf8)
         let found = bytes.withUnsafeBufferPointer { gateLiterals.literalsFound($0, 0, $0.count) }
+        var prepared: ScalarText? = nil
         for (k, (action, re)) in actions.enumerated() {
             if !gateIDs[k].allSatisfy({ set in set.contains { found[$0] } }) { continue }
-            for m in re.matches(in: text, range: ns) {
-                if taken.contains(where: { NSIntersectionRange($0, m.range).length > 0 }) { continue }
-                taken.append(m.range)
-                if out.contains(where: { $0.action == action }) { continue }
-                out.append(RecommendationFact(action: action, target: target(for: action, in: text, bytes: bytes, near: m.range), text: text, source: span))
+            let scalars = prepared ?? ScalarText(utf8: bytes, 0, bytes.count)
+            prepared = scalars
+            for m in re.matches(in: scalars) {
+                let r = m.range
+                if taken.contains(where: { $0.overlaps(r) }) { continue }
+                taken.append(r)
+                if out.contains(where: { $0.0 == actionIDs[k] }) { continue }
+                out.append((actionIDs[k], RecommendationFact(action: action, target: target(for: action, in: scalars, near: scalars.utf8Offsets[r.lowerBound]), text: text, source: span)))
             }
         }
         return out
     }
 
-    /// The driver, KB or product an advice of type `action` names; `near` is the action's match (UTF-16 range).
-    func target(for action: String, in text: String, bytes: [UInt8], near: NSRange) -> String? {
-        let ns = NSRange(text.startIndex..., in: text)
-        func first(_ re: NSRegularExpression, group: Int = 0, from: Int = 0) -> String? {
-            let r = NSRange(location: from, length: ns.length - from)
-            for m in re.matches(in: text, range: r) {
-                for g in (group == 0 ? [0] : [group, group + 1]) where g < m.numberOfRanges {
-                    if let rr = Range(m.range(at: g), in: text) { return String(text[rr]) }
+    /// The driver, KB or product an advice of type `action` names; `nearByte` is where the action's words start.
+    func target(for action: String, in text: ScalarText, near nearByte: Int) -> String? {
+        let bytes = text.utf8
+        func first(_ re: ScalarRegex, group: Int) -> String? {
+            for m in re.matches(in: text) {
+                for g in [group, group + 1] where g < m.groups.count {
+                    if let r = m.groups[g] { return text.string(r) }
                 }
             }
             return nil
@@ -211,7 +243,6 @@ struct RecommendationExtractor: @unchecked Sendable {
             let names = ModuleExtractor.driverNames(bytes, 0, bytes.count, insidePaths: true)
             if !names.isEmpty {
                 // the first one from shortly before the action's words, else the first one
-                let nearByte = Range(near, in: text).map { text.utf8.distance(from: text.startIndex, to: $0.lowerBound) } ?? 0
                 let pick = names.first { $0.0 >= nearByte - 40 } ?? names[0]
                 return String(decoding: bytes[pick.0..<pick.1], as: UTF8.self)
             }

@@ -123,14 +123,14 @@ struct TriggerSet: Sendable {
     /// Which literals occur in bytes `a..<b` of `p`, by index (`hits[id]`), in one pass.
     func literalsFound(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> [Bool] {
         var hits = [Bool](repeating: false, count: needles.count)
-        scan(p, a, b) { id in hits[id] = true; return false }
+        scan(p, a, b) { id, _ in hits[id] = true; return false }
         return hits
     }
 
-    /// Calls `found` with the index of every literal at every position of bytes `a..<b` where one starts; `found`
-    /// returns whether that literal may be skipped from then on (already recorded).
+    /// Calls `found` with the index and byte offset of every literal at every position of bytes `a..<b` where one
+    /// starts, left to right; `found` returns true to stop the scan.
     @inline(__always)
-    func scan(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int, _ found: (Int) -> Bool) {
+    func scan(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int, _ found: (Int, Int) -> Bool) {
         TriggerSet.lower.withUnsafeBufferPointer { lower in
         headBits.withUnsafeBufferPointer { headBits in
         heads.withUnsafeBufferPointer { heads in
@@ -150,7 +150,7 @@ struct TriggerSet: Sendable {
                             var j = 0
                             if anyCase[id] { while j < m, lower[Int(p[i + j])] == flat[s + j] { j += 1 } }
                             else { while j < m, p[i + j] == flat[s + j] { j += 1 } }
-                            if j == m { _ = found(id) }
+                            if j == m, found(id, i) { return }
                         }
                         k += 1
                     }

@@ -67,17 +67,17 @@ public struct SubjectNormalizer: Sendable {
 
 /// Case numbers from the patterns in `case-number-patterns.txt`.
 public struct CaseNumberFinder: @unchecked Sendable {
-    let patterns: [NSRegularExpression]
+    let patterns: [ScalarRegex]
     /// Per pattern: the literal sets it needs (`CAS-`, `REG:`), tested on the bytes before the pattern runs.
     let gates: [[[[UInt8]]]]
 
-    init(patterns: [NSRegularExpression]) {
+    init(patterns: [ScalarRegex]) {
         self.patterns = patterns
         gates = patterns.map { RegexLiterals.required($0.pattern).map { set in set.map { Array($0.utf8) } } }
     }
 
     public static let shared: CaseNumberFinder = {
-        do { return CaseNumberFinder(patterns: try DataFile.regexes("case-number-patterns.txt", options: [])) }
+        do { return CaseNumberFinder(patterns: try DataFile.regexes("case-number-patterns.txt", caseInsensitive: false)) }
         catch { fatalError("casekb resources are broken: \(error)") }
     }()
 

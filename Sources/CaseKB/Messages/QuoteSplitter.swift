@@ -13,8 +13,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         public var signature: String
     }
 
-    let separators: [NSRegularExpression]
-    let attributions: [NSRegularExpression]
+    let separators: [ScalarRegex]
+    let attributions: [ScalarRegex]
     let fromLabels: Set<String>
     let otherLabels: Set<String>
     let closings: [String]

@@ -54,29 +54,11 @@ public enum DataFile {
         entries(fromText: try text(name))
     }
 
-    /// Entries compiled as case-insensitive regular expressions; a bad pattern names its file and line.
-    public static func regexes(_ name: String, options: NSRegularExpression.Options = [.caseInsensitive]) throws -> [NSRegularExpression] {
+    /// Entries compiled as regular expressions (case-insensitive unless told); a bad pattern names its file and line.
+    static func regexes(_ name: String, caseInsensitive: Bool = true) throws -> [ScalarRegex] {
         try entries(name).map { e in
-            do { return try NSRegularExpression(pattern: e.value, options: options) }
+            do { return try ScalarRegex(e.value, caseInsensitive: caseInsensitive) }
             catch { throw LoadError.badEntry(file: name, line: e.line, reason: "invalid pattern \(e.value)") }
         }
-    }
-}
-
-extension NSRegularExpression {
-    /// Whether the pattern matches anywhere in `s`.
-    func matches(_ s: String) -> Bool {
-        firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-    }
-
-    /// The first match's whole text, or the text of capture group `group` when it participated.
-    func firstMatchText(in s: String, group: Int = 0) -> String? {
-        guard let m = firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
-        let r = m.range(at: group).location == NSNotFound ? m.range : m.range(at: group)
-        return Range(r, in: s).map { String(s[$0]) }
-    }
-
-    func allMatchTexts(in s: String) -> [String] {
-        matches(in: s, range: NSRange(s.startIndex..., in: s)).compactMap { Range($0.range, in: s).map { String(s[$0]) } }
     }
 }
