@@ -533,9 +533,8 @@ final class ScalarRegex: @unchecked Sendable {
         /// Matches from left to right; nil when a call ran out of steps (the caller asks ICU instead).
         func matches(_ text: ScalarText, first: Bool) -> [ScalarMatch]? {
             var out: [ScalarMatch] = []
-            var caps = [Int](repeating: -1, count: slots)
-            var stack: [Int] = []
-            stack.reserveCapacity(96)
+            var machine = Machine(slots: slots)
+            defer { machine.release() }
             var budget = Self.stepBudget
             let n = text.count
             let ok: Bool = text.scalars.withUnsafeBufferPointer { scalars in
@@ -543,6 +542,7 @@ final class ScalarRegex: @unchecked Sendable {
             text.classes.withUnsafeBufferPointer { kinds in
             classes.withUnsafeBufferPointer { sets in
             code.withUnsafeBufferPointer { code in
+            firstOther.withUnsafeBufferPointer { firstOther in
                 let subject = caseInsensitive ? folded : scalars
                 var start = 0
                 while start <= n {
@@ -557,9 +557,9 @@ final class ScalarRegex: @unchecked Sendable {
                         }
                         if start == n { break }
                     }
-                    for k in 0..<slots { caps[k] = -1 }
-                    switch run(code, sets, subject, scalars, folded, kinds, n, start, &caps, &stack, &budget) {
+                    switch machine.run(code, sets, subject, scalars, folded, kinds, n, start, &budget) {
                     case .some(true):
+                        let caps = machine.caps
                         out.append(ScalarMatch(groups: (0..<(slots / 2)).map { g in
                             caps[2 * g] >= 0 && caps[2 * g + 1] >= caps[2 * g] ? caps[2 * g]..<caps[2 * g + 1] : nil
                         }))
@@ -572,20 +572,40 @@ final class ScalarRegex: @unchecked Sendable {
                     }
                 }
                 return true
-            }}}}}
+            }}}}}}
             return ok ? out : nil
         }
+    }
+
+    /// The backtracking machine's memory for one call: capture slots and a stack of branch points (pc, position)
+    /// and capture restores (slot, old value), as raw buffers (the loop runs millions of steps per second).
+    struct Machine {
+        var caps: UnsafeMutablePointer<Int>
+        let slots: Int
+        var stack: UnsafeMutablePointer<Int>
+        var capacity = 192
+
+        init(slots: Int) {
+            self.slots = slots
+            caps = .allocate(capacity: slots)
+            stack = .allocate(capacity: capacity)
+        }
+
+        func release() { caps.deallocate(); stack.deallocate() }
 
         /// One match attempt at `start`: true (captures in `caps`), false, or nil when out of steps.
         @inline(__always)
-        func run(_ code: UnsafeBufferPointer<Instruction>, _ sets: UnsafeBufferPointer<CharClass>, _ subject: UnsafeBufferPointer<UInt32>,
-                 _ scalars: UnsafeBufferPointer<UInt32>, _ folded: UnsafeBufferPointer<UInt32>, _ kinds: UnsafeBufferPointer<UInt8>, _ n: Int, _ start: Int,
-                 _ caps: inout [Int], _ stack: inout [Int], _ budget: inout Int) -> Bool? {
-            stack.removeAll(keepingCapacity: true)
+        mutating func run(_ code: UnsafeBufferPointer<Program.Instruction>, _ sets: UnsafeBufferPointer<CharClass>, _ subject: UnsafeBufferPointer<UInt32>,
+                          _ scalars: UnsafeBufferPointer<UInt32>, _ folded: UnsafeBufferPointer<UInt32>, _ kinds: UnsafeBufferPointer<UInt8>,
+                          _ n: Int, _ start: Int, _ budget: inout Int) -> Bool? {
+            for k in 0..<slots { caps[k] = -1 }
+            var top = 0
             var pc = 0, sp = start
+            var steps = budget
+            defer { budget = steps }
             while true {
-                budget -= 1
-                if budget < 0 { return nil }
+                steps -= 1
+                if steps < 0 { return nil }
                 let ins = code[pc]
                 var fail = false
                 switch ins.op {
@@ -596,13 +616,17 @@ final class ScalarRegex: @unchecked Sendable {
                 case .any:
                     if sp < n, kinds[sp] & ScalarText.lineBreak == 0 { pc += 1; sp += 1 } else { fail = true }
                 case .split:
-                    stack.append(Int(ins.b)); stack.append(sp); stack.append(-1)
+                    if top + 3 > capacity { grow() }
+                    stack[top] = Int(ins.b); stack[top + 1] = sp; stack[top + 2] = -1
+                    top += 3
                     pc = Int(ins.a)
                 case .jump:
                     pc = Int(ins.a)
                 case .save:
+                    if top + 3 > capacity { grow() }
                     let slot = Int(ins.a)
-                    stack.append(slot); stack.append(caps[slot]); stack.append(-2)
+                    stack[top] = slot; stack[top + 1] = caps[slot]; stack[top + 2] = -2
+                    top += 3
                     caps[slot] = sp
                     pc += 1
                 case .wordBoundary, .notWordBoundary:
@@ -620,17 +644,23 @@ final class ScalarRegex: @unchecked Sendable {
                 }
                 if fail {
                     // back to the most recent branch, undoing captures on the way
-                    var resumed = false
-                    while let tag = stack.popLast() {
-                        let second = stack.removeLast(), firstValue = stack.removeLast()
-                        if tag == -2 { caps[firstValue] = second; continue }
-                        pc = firstValue; sp = second
-                        resumed = true
+                    while true {
+                        if top == 0 { return false }
+                        top -= 3
+                        if stack[top + 2] == -2 { caps[stack[top]] = stack[top + 1]; continue }
+                        pc = stack[top]; sp = stack[top + 1]
                         break
                     }
-                    if !resumed { return false }
                 }
             }
+        }
+
+        mutating func grow() {
+            let bigger = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
+            bigger.update(from: stack, count: capacity)
+            stack.deallocate()
+            stack = bigger
+            capacity *= 2
         }
     }
 }
