@@ -84,10 +84,10 @@ struct TextLines {
                         continue
                     }
                     f |= classes[Int(c)]
-                    if c & 0xC0 != 0x80 { scalars += 1 }
-                    if i + 1 < n {
-                        let head = Int(lower[Int(c)]) << 8 | Int(lower[Int(p[i + 1])])
-                        if headBits[head >> 6] & (1 << UInt64(head & 63)) != 0 {
+                    scalars &+= c & 0xC0 != 0x80 ? 1 : 0
+                    if i &+ 1 < n {
+                        let head = Int(lower[Int(c)]) &<< 8 | Int(lower[Int(p[i &+ 1])])
+                        if headBits[head &>> 6] & (1 &<< UInt64(head & 63)) != 0 {
                             var k = Int(heads[head])
                             while chain[k] >= 0 {
                                 let id = Int(chain[k])
@@ -105,7 +105,7 @@ struct TextLines {
                             }
                         }
                     }
-                    i += 1
+                    i &+= 1
                 }
                 flags.append(f); triggers.append(trig)
                 ends.append(n > lineStart && p[n - 1] == 0x0D ? n - 1 : n)

@@ -73,8 +73,22 @@ struct ScalarText {
     /// ICU's case folding (simple) and classes: `\w` = alphabetic, marks, decimal digits, connector punctuation,
     /// ZWNJ/ZWJ; `\s` = tab, line feed, form feed, carriage return and separators (Z*); `\d` = decimal digits.
     static func foldAndClass(_ v: UInt32) -> (UInt32, UInt8) {
-        if v >= 0x4E00 && v <= 0x9FFF { return (v, word) }          // CJK ideographs: letters without case
-        if v >= 0xFF21 && v <= 0xFF3A { return (v + 0x20, word) }   // full-width A–Z
+        // the common ranges of Chinese mail without a property lookup
+        switch v {
+        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x3005...0x3007: return (v, word)   // ideographs, 々〆〇
+        case 0x3000: return (v, space)                                               // ideographic space
+        case 0x3001...0x3004, 0x3008...0x3020: return (v, 0)                         // 、。〈〉《》「」【】…
+        case 0xFF21...0xFF3A: return (v + 0x20, word)                                // full-width A–Z
+        case 0xFF41...0xFF5A: return (v, word)                                       // full-width a–z
+        case 0xFF10...0xFF19: return (v, word | digit)                               // full-width digits
+        case 0xFF01...0xFF0F, 0xFF1A...0xFF20, 0xFF3B...0xFF3E, 0xFF40, 0xFF5B...0xFF65: return (v, 0)   // ，：；（）！？…
+        case 0x2010...0x2027, 0x2030...0x203E, 0x2041...0x2053, 0x2055...0x205E: return (v, 0)   // dashes, quotes, …
+        default: return foldAndClassByProperties(v)
+        }
+    }
+
+    /// `foldAndClass` from the Unicode properties (the fast ranges above are checked against this by a test).
+    static func foldAndClassByProperties(_ v: UInt32) -> (UInt32, UInt8) {
         guard let s = Unicode.Scalar(v) else { return (v, 0) }
         let p = s.properties
         var k: UInt8 = 0

@@ -108,3 +108,14 @@ struct ScalarRegexTests {
         #expect(throws: (any Error).self) { try ScalarRegex("(unclosed") }
     }
 }
+
+@Suite("ScalarText classes")
+struct ScalarTextTests {
+    @Test("the fast ranges for Chinese text agree with the Unicode properties")
+    func fastRanges() {
+        for v in UInt32(0x80)...0xFFFF where !(0xD800...0xDFFF).contains(v) {
+            let fast = ScalarText.foldAndClass(v), slow = ScalarText.foldAndClassByProperties(v)
+            if fast != slow { Issue.record("U+\(String(v, radix: 16)): fast \(fast) properties \(slow)"); return }
+        }
+    }
+}
