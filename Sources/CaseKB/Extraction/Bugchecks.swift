@@ -155,24 +155,24 @@ struct BugcheckExtractor {
         let b = t.bytes, a = t.offsets[line], end = t.lineEnd(line)
         var out: [(Int, Int, Int, Int)] = []
         b.withUnsafeBufferPointer { p in
-            for (cue, mayHaveCode) in proseCues {
-                var from = a
-                while let at = ByteText.find(p, from, end, cue, folded: true) {
-                    from = at + 1
-                    var k = at + cue.count
-                    if mayHaveCode {
-                        let s = skipSpaces(b, k, end)
-                        if s > k, hasFoldedPrefix(b, s, end, codeWord) { k = s + 4 }
-                    }
-                    let afterSpaces = skipSpaces(b, k, end)
-                    var starts = (afterSpaces, -1)
-                    if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts = (skipSpaces(b, afterSpaces + c.count, end), afterSpaces) }
-                    for s in [starts.0, starts.1] where s >= 0 {
-                        var h = s
-                        if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
-                        if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, s, he)); break }
-                    }
+            proseCueSet.scan(p, a, end) { id, at in
+                let cueLength = proseCueSet.needles[id].count, mayHaveCode = proseCueCoded[id]
+                var k = at + cueLength
+                if mayHaveCode {
+                    let s = skipSpaces(b, k, end)
+                    if s > k, hasFoldedPrefix(b, s, end, codeWord) { k = s + 4 }
                 }
+                let afterSpaces = skipSpaces(b, k, end)
+                var starts = (afterSpaces, -1)
+                if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts = (skipSpaces(b, afterSpaces + c.count, end), afterSpaces) }
+                var candidate = starts.0
+                while candidate >= 0 {
+                    var h = candidate
+                    if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
+                    if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, candidate, he)); break }
+                    candidate = candidate == starts.0 && starts.1 >= 0 ? starts.1 : -1
+                }
+                return false
             }
         }
         if out.count < 2 { return out }
@@ -182,6 +182,9 @@ struct BugcheckExtractor {
         return kept
     }
     static let codeWord = Array("code".utf8)
+    /// The prose cues, found on a line in one pass (literal k is `proseCues[k]`; every cue is at least two bytes).
+    static let proseCueSet = TriggerSet(proseCues.filter { $0.0.count >= 2 }.map { (String(decoding: $0.0, as: UTF8.self), true, 1) })
+    static let proseCueCoded = proseCues.filter { $0.0.count >= 2 }.map(\.1)
 
     /// `0x0000009F` — eight hex digits after 0x, not part of a longer token: code ranges (after the 0x).
     static func hex8(_ t: TextLines, _ line: Int) -> [(Int, Int)] {

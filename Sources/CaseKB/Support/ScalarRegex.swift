@@ -449,6 +449,10 @@ final class ScalarRegex: @unchecked Sendable {
         var firstLow: UInt64 = 0, firstHigh: UInt64 = 0
         var firstOther: [UInt32] = []
         var firstKnown = false
+        /// The first two scalars a match can start with, hashed into 4,096 bits, when every start is two literals.
+        var pairBits: [UInt64] = []
+        var pairKnown = false
+        @inline(__always) static func pairHash(_ a: UInt32, _ b: UInt32) -> Int { Int((a &* 0x9E37 ^ b &* 0x85EB) & 4095) }
 
         /// Expanded copies of `{m,n}` beyond this make the program too large; such patterns stay with ICU.
         static let maxInstructions = 4000
@@ -542,6 +546,36 @@ final class ScalarRegex: @unchecked Sendable {
                 }
             }
             firstLow = low; firstHigh = high; firstOther = other; firstKnown = true
+            computePairs()
+        }
+
+        /// The scalar pairs a match may begin with (see `pairBits`); leaves `pairKnown` false when some start is a
+        /// literal followed by anything else.
+        mutating func computePairs() {
+            /// The literal scalars that can come first from `pc` on; nil when something else can.
+            func literalsFrom(_ pc: Int) -> [(UInt32, Int)]? {
+                var seen = Set<Int>(), todo = [pc], out: [(UInt32, Int)] = []
+                while let pc = todo.popLast() {
+                    guard seen.insert(pc).inserted else { continue }
+                    let ins = code[pc]
+                    switch ins.op {
+                    case .char: out.append((UInt32(bitPattern: ins.a), pc + 1))
+                    case .split: todo.append(Int(ins.a)); todo.append(Int(ins.b))
+                    case .jump: todo.append(Int(ins.a))
+                    case .save, .wordBoundary, .notWordBoundary, .start: todo.append(pc + 1)
+                    case .set, .any, .end, .match: return nil
+                    }
+                }
+                return out
+            }
+            guard let firsts = literalsFrom(0) else { return }
+            var bits = [UInt64](repeating: 0, count: 64)
+            for (a, next) in firsts {
+                guard let seconds = literalsFrom(next) else { return }
+                for (b, _) in seconds { let h = Self.pairHash(a, b); bits[h >> 6] |= 1 << UInt64(h & 63) }
+            }
+            pairBits = bits
+            pairKnown = true
         }
 
         /// Matches from left to right; nil when a call ran out of steps (the caller asks ICU instead).
@@ -557,16 +591,27 @@ final class ScalarRegex: @unchecked Sendable {
             classes.withUnsafeBufferPointer { sets in
             code.withUnsafeBufferPointer { code in
             firstOther.withUnsafeBufferPointer { firstOther in
+            pairBits.withUnsafeBufferPointer { pairBits in
                 let subject = caseInsensitive ? folded : scalars
                 var start = 0
                 while start <= n {
                     if firstKnown {
-                        // skip to the next position a match can begin at
+                        // skip to the next position a match can begin at (its first scalar, then its first two)
                         while start < n {
                             let v = subject[start]
-                            if v < 64 { if firstLow & (1 << UInt64(v)) != 0 { break } }
-                            else if v < 128 { if firstHigh & (1 << UInt64(v - 64)) != 0 { break } }
-                            else if firstOther.contains(v) { break }
+                            var may = false
+                            if v < 64 { may = firstLow & (1 << UInt64(v)) != 0 }
+                            else if v < 128 { may = firstHigh & (1 << UInt64(v - 64)) != 0 }
+                            else { may = firstOther.contains(v) }
+                            if may, pairKnown {
+                                if start + 1 < n {
+                                    let h = Self.pairHash(v, subject[start + 1])
+                                    may = pairBits[h >> 6] & (1 << UInt64(h & 63)) != 0
+                                } else {
+                                    may = false
+                                }
+                            }
+                            if may { break }
                             start += 1
                         }
                         if start == n { break }
@@ -586,7 +631,7 @@ final class ScalarRegex: @unchecked Sendable {
                     }
                 }
                 return true
-            }}}}}}
+            }}}}}}}
             return ok ? out : nil
         }
     }
