@@ -59,6 +59,7 @@ struct StackExtractor {
         }
         // tokens
         var tokens: [(Int, Int)] = []
+        tokens.reserveCapacity(6)
         k = a
         while k < b, tokens.count < 6 {
             while k < b, isSpace(p[k]) { k += 1 }

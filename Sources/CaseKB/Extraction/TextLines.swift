@@ -176,6 +176,7 @@ struct TextLines {
         }
         var n = scalarOffsets[lo]
         var k = offsets[lo]
+        if flags[lo] & Flag.nonASCII == 0 { return n + b - k }   // an ASCII line (its line break is ASCII too)
         while k < b { if bytes[k] & 0xC0 != 0x80 { n += 1 }; k += 1 }
         return n
     }
