@@ -3,7 +3,7 @@ import Foundation
 /// Masks personal data (national ID numbers, mobile and landline phone numbers) with `*`, keeping the length so
 /// spans stay valid. Patterns live in `Resources/pii-patterns.txt`; ID numbers must pass the GB 11643 checksum.
 public struct Redactor: @unchecked Sendable {
-    struct Rule { var kind: String; var regex: NSRegularExpression }
+    struct Rule { var kind: String; var regex: ScalarRegex }
     let rules: [Rule]
 
     public static let shared: Redactor = {
@@ -14,7 +14,7 @@ public struct Redactor: @unchecked Sendable {
         rules = try DataFile.entries("pii-patterns.txt").map { e in
             let parts = e.value.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw DataFile.LoadError.badEntry(file: "pii-patterns.txt", line: e.line, reason: "expected 'kind regex'") }
-            do { return Rule(kind: parts[0], regex: try NSRegularExpression(pattern: parts[1])) }
+            do { return Rule(kind: parts[0], regex: try ScalarRegex(parts[1])) }
             catch { throw DataFile.LoadError.badEntry(file: "pii-patterns.txt", line: e.line, reason: "invalid pattern") }
         }
     }
@@ -136,14 +136,20 @@ public struct Redactor: @unchecked Sendable {
     func redactLine(_ input: String) -> String {
         var line = input
         for rule in rules {
-            let ns = NSRange(line.startIndex..., in: line)
-            for m in rule.regex.matches(in: line, range: ns).reversed() {
-                let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
-                guard let range = Range(r, in: line) else { continue }
-                if rule.kind == "cn-id" && !Redactor.validChineseID(line[range]) { continue }
-                let masked = String(line[range].map { $0.isNumber || (rule.kind == "cn-id" && ($0 == "X" || $0 == "x")) ? "*" : $0 })
-                line.replaceSubrange(range, with: masked)
+            let text = ScalarText(line)
+            let found = rule.regex.matches(in: text)
+            guard !found.isEmpty else { continue }
+            var bytes = text.utf8
+            for m in found.reversed() {
+                // the number itself: group 1 where the pattern has one (a labelled number), else the whole match
+                let r = (m.groups.count > 1 ? m.groups[1] : nil) ?? m.range
+                let a = text.utf8Offsets[r.lowerBound], b = text.utf8Offsets[r.upperBound]
+                let piece = String(decoding: bytes[a..<b], as: UTF8.self)
+                if rule.kind == "cn-id" && !Redactor.validChineseID(Substring(piece)) { continue }
+                let masked = String(piece.map { $0.isNumber || (rule.kind == "cn-id" && ($0 == "X" || $0 == "x")) ? "*" : $0 })
+                bytes.replaceSubrange(a..<b, with: Array(masked.utf8))
             }
+            line = String(decoding: bytes, as: UTF8.self)
         }
         return line
     }

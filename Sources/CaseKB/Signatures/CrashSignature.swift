@@ -107,7 +107,7 @@ public struct CrashSignature: Sendable, Codable, Hashable {
         return nil
     }
 
-    static let proseFrame = try! NSRegularExpression(pattern: #"(?<![\w!])([A-Za-z][A-Za-z0-9_]{1,30})!([A-Za-z_][A-Za-z0-9_:$]{2,80})"#)
+    static let proseFrame = try! ScalarRegex(#"(?<![\w!])([A-Za-z][A-Za-z0-9_]{1,30})!([A-Za-z_][A-Za-z0-9_:$]{2,80})"#)
 
     /// The signature of a case's knowledge (and, for frames named in prose, its texts).
     public init(_ k: CaseKnowledge, texts: [String] = []) {
@@ -139,8 +139,9 @@ public struct CrashSignature: Sendable, Codable, Hashable {
         }
         // frames written in prose ("问题出在 nwifi!Dot11SendCompletion"): unordered evidence, for cases without stacks
         for t in (k.stacks.isEmpty ? texts : []) where t.contains("!") {
-            for m in CrashSignature.proseFrame.matches(in: t, range: NSRange(t.startIndex..., in: t)) {
-                guard let r = Range(m.range, in: t), let f = StackExtractor.parseCallSite(t[r], inline: false, allowBareModule: false) else { continue }
+            let text = ScalarText(t)
+            for m in CrashSignature.proseFrame.matches(in: text) {
+                guard let f = StackExtractor.parseCallSite(Substring(text.string(m.range)), inline: false, allowBareModule: false) else { continue }
                 // `nwifi!_NET_BUFFER_LIST` in a dt command is a type, not a function
                 if let fn = f.function, !fn.contains(where: { $0.isLowercase }) { continue }
                 if n.tier(f) == .definite {

@@ -115,7 +115,7 @@ struct ScalarMatch: Equatable {
 
 /// A regular expression for the extraction hot paths: patterns in the common subset of ICU syntax (literals, `.`,
 /// `\s \S \w \W \d \D \b \B`, classes with ranges, capturing and `(?:…)` groups, `|`, greedy and lazy `? * + {m,n}`,
-/// `^ $`) run on a small backtracking machine over pre-decoded scalars, which answers the same leftmost-first
+/// `^ $`, a leading `(?i)`, and lookarounds of fixed-length alternatives such as `(?<![0-9])` or `(?<=tel|phone)`) run on a small backtracking machine over pre-decoded scalars, which answers the same leftmost-first
 /// matches as ICU without NSRegularExpression's per-call cost (bridging the text to UTF-16, result objects) — that
 /// cost was a fifth of extraction time. Anything outside the subset, or a match that takes too many steps, is
 /// answered by NSRegularExpression itself; a test checks both engines agree on every data-file pattern.
@@ -133,7 +133,7 @@ final class ScalarRegex: @unchecked Sendable {
         icu = try NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : [])
         var parser = Parser(chars: Array(pattern.unicodeScalars), caseInsensitive: caseInsensitive)
         if let node = parser.parse(), parser.groups == icu.numberOfCaptureGroups {
-            program = Program(node, groups: parser.groups, caseInsensitive: caseInsensitive, classes: parser.classes)
+            program = Program(node, groups: parser.groups, caseInsensitive: parser.caseInsensitive, classes: parser.classes, looks: parser.looks)
         } else {
             program = nil
         }
@@ -186,13 +186,14 @@ final class ScalarRegex: @unchecked Sendable {
         case wordBoundary(Bool)    // true: \b, false: \B
         case start, end
         case group(Int?, [[Node]]) // capture index (nil: (?:…)), alternatives
+        case look(Int)             // index into the parser's lookarounds
         case repeated(Node, min: Int, max: Int, greedy: Bool)
 
         /// Whether the node can match the empty string.
         var nullable: Bool {
             switch self {
             case .char, .set, .any: return false
-            case .wordBoundary, .start, .end: return true
+            case .wordBoundary, .start, .end, .look: return true
             case .group(_, let alts): return alts.contains { $0.allSatisfy(\.nullable) }
             case .repeated(let inner, let lo, _, _): return lo == 0 || inner.nullable
             }
@@ -233,14 +234,26 @@ final class ScalarRegex: @unchecked Sendable {
         }
     }
 
+    /// A lookaround of fixed-length alternatives (`(?<![0-9A-Za-z])`, `(?<=tel|phone|电话)`, `(?![0-9])`): each
+    /// alternative is a sequence of single characters or classes.
+    struct Lookaround {
+        var ahead: Bool
+        var negated: Bool
+        /// Per alternative, its atoms: (is a class, scalar or class index).
+        var alternatives: [[(Bool, UInt32)]]
+    }
+
     struct Parser {
         let chars: [Unicode.Scalar]
-        let caseInsensitive: Bool
+        var caseInsensitive: Bool
         var i = 0
         var groups = 0
         var classes: [CharClass] = []
+        var looks: [Lookaround] = []
 
         mutating func parse() -> Node? {
+            // a leading (?i) makes the whole pattern case-insensitive, as ICU reads it
+            if chars.count >= 4, chars[0] == "(", chars[1] == "?", chars[2] == "i", chars[3] == ")" { caseInsensitive = true; i = 4 }
             guard let alts = alternatives(), i == chars.count else { return nil }
             return .group(nil, alts)
         }
@@ -347,8 +360,15 @@ final class ScalarRegex: @unchecked Sendable {
                 i += 1
                 var capture: Int? = nil
                 if i < chars.count, chars[i] == "?" {
-                    guard i + 1 < chars.count, chars[i + 1] == ":" else { return nil }   // lookarounds, flags, names
-                    i += 2
+                    guard i + 1 < chars.count else { return nil }
+                    switch chars[i + 1] {
+                    case ":": i += 2
+                    case "=", "!": i += 2; return lookaround(ahead: true, negated: chars[i - 1] == "!")
+                    case "<" where i + 2 < chars.count && (chars[i + 2] == "=" || chars[i + 2] == "!"):
+                        i += 3
+                        return lookaround(ahead: false, negated: chars[i - 1] == "!")
+                    default: return nil   // flags, names, atomic groups
+                    }
                 } else {
                     groups += 1
                     capture = groups
@@ -374,6 +394,27 @@ final class ScalarRegex: @unchecked Sendable {
                 i += 1
                 return literal(c.value)
             }
+        }
+
+        /// The body of a lookaround (after its `(?<!`-style opening): fixed-length alternatives only.
+        mutating func lookaround(ahead: Bool, negated: Bool) -> Node? {
+            guard let alts = alternatives(), i < chars.count, chars[i] == ")" else { return nil }
+            i += 1
+            var out: [[(Bool, UInt32)]] = []
+            for alt in alts {
+                var atoms: [(Bool, UInt32)] = []
+                for node in alt {
+                    switch node {
+                    case .char(let v): atoms.append((false, v))
+                    case .set(let k): atoms.append((true, UInt32(k)))
+                    default: return nil
+                    }
+                }
+                guard !atoms.isEmpty else { return nil }
+                out.append(atoms)
+            }
+            looks.append(Lookaround(ahead: ahead, negated: negated, alternatives: out))
+            return .look(looks.count - 1)
         }
 
         mutating func charClass() -> Node? {
@@ -438,11 +479,12 @@ final class ScalarRegex: @unchecked Sendable {
     // MARK: the machine
 
     struct Program {
-        enum Op: UInt8 { case char, set, any, split, jump, save, wordBoundary, notWordBoundary, start, end, match }
+        enum Op: UInt8 { case char, set, any, split, jump, save, wordBoundary, notWordBoundary, start, end, look, match }
         struct Instruction { var op: Op; var a: Int32; var b: Int32 }
 
         var code: [Instruction] = []
         let classes: [CharClass]
+        let looks: [Lookaround]
         let slots: Int
         let caseInsensitive: Bool
         /// The scalars a match can start with (folded when case-insensitive), when the pattern says.
@@ -460,8 +502,9 @@ final class ScalarRegex: @unchecked Sendable {
         /// backtrack exponentially).
         static let stepBudget = 200_000
 
-        init?(_ node: Node, groups: Int, caseInsensitive: Bool, classes: [CharClass]) {
+        init?(_ node: Node, groups: Int, caseInsensitive: Bool, classes: [CharClass], looks: [Lookaround]) {
             self.classes = classes
+            self.looks = looks
             slots = 2 * (groups + 1)
             self.caseInsensitive = caseInsensitive
             code.append(Instruction(op: .save, a: 0, b: 0))
@@ -480,6 +523,7 @@ final class ScalarRegex: @unchecked Sendable {
             case .wordBoundary(let yes): code.append(Instruction(op: yes ? .wordBoundary : .notWordBoundary, a: 0, b: 0))
             case .start: code.append(Instruction(op: .start, a: 0, b: 0))
             case .end: code.append(Instruction(op: .end, a: 0, b: 0))
+            case .look(let k): code.append(Instruction(op: .look, a: Int32(k), b: 0))
             case .group(let capture, let alts):
                 if let capture { code.append(Instruction(op: .save, a: Int32(2 * capture), b: 0)) }
                 var jumps: [Int] = []
@@ -541,7 +585,7 @@ final class ScalarRegex: @unchecked Sendable {
                     if v < 64 { low |= 1 << UInt64(v) } else if v < 128 { high |= 1 << UInt64(v - 64) } else { other.append(v) }
                 case .split: todo.append(Int(ins.a)); todo.append(Int(ins.b))
                 case .jump: todo.append(Int(ins.a))
-                case .save, .wordBoundary, .notWordBoundary, .start: todo.append(pc + 1)
+                case .save, .wordBoundary, .notWordBoundary, .start, .look: todo.append(pc + 1)
                 case .set, .any, .end, .match: return   // anything may start a match
                 }
             }
@@ -562,7 +606,7 @@ final class ScalarRegex: @unchecked Sendable {
                     case .char: out.append((UInt32(bitPattern: ins.a), pc + 1))
                     case .split: todo.append(Int(ins.a)); todo.append(Int(ins.b))
                     case .jump: todo.append(Int(ins.a))
-                    case .save, .wordBoundary, .notWordBoundary, .start: todo.append(pc + 1)
+                    case .save, .wordBoundary, .notWordBoundary, .start, .look: todo.append(pc + 1)
                     case .set, .any, .end, .match: return nil
                     }
                 }
@@ -616,7 +660,7 @@ final class ScalarRegex: @unchecked Sendable {
                         }
                         if start == n { break }
                     }
-                    switch machine.run(code, sets, subject, scalars, folded, kinds, n, start, &budget) {
+                    switch machine.run(code, sets, looks, subject, scalars, folded, kinds, n, start, &budget) {
                     case .some(true):
                         let caps = machine.caps
                         out.append(ScalarMatch(groups: (0..<(slots / 2)).map { g in
@@ -654,7 +698,8 @@ final class ScalarRegex: @unchecked Sendable {
 
         /// One match attempt at `start`: true (captures in `caps`), false, or nil when out of steps.
         @inline(__always)
-        mutating func run(_ code: UnsafeBufferPointer<Program.Instruction>, _ sets: UnsafeBufferPointer<CharClass>, _ subject: UnsafeBufferPointer<UInt32>,
+        mutating func run(_ code: UnsafeBufferPointer<Program.Instruction>, _ sets: UnsafeBufferPointer<CharClass>, _ looks: [Lookaround],
+                          _ subject: UnsafeBufferPointer<UInt32>,
                           _ scalars: UnsafeBufferPointer<UInt32>, _ folded: UnsafeBufferPointer<UInt32>, _ kinds: UnsafeBufferPointer<UInt8>,
                           _ n: Int, _ start: Int, _ budget: inout Int) -> Bool? {
             for k in 0..<slots { caps[k] = -1 }
@@ -698,6 +743,22 @@ final class ScalarRegex: @unchecked Sendable {
                     // end of input, or before a final line break
                     if sp == n || (sp == n - 1 && kinds[sp] & ScalarText.lineBreak != 0)
                         || (sp == n - 2 && scalars[sp] == 0x0D && scalars[sp + 1] == 0x0A) { pc += 1 } else { fail = true }
+                case .look:
+                    let look = looks[Int(ins.a)]
+                    var found = false
+                    for alt in look.alternatives {
+                        let from = look.ahead ? sp : sp - alt.count
+                        guard from >= 0, from + alt.count <= n else { continue }
+                        var k = 0
+                        while k < alt.count {
+                            let (isSet, v) = alt[k], at = from + k
+                            let ok = isSet ? sets[Int(v)].contains(scalars[at], folded: folded[at], classes: kinds[at]) : subject[at] == v
+                            if !ok { break }
+                            k += 1
+                        }
+                        if k == alt.count { found = true; break }
+                    }
+                    if found != look.negated { pc += 1 } else { fail = true }
                 case .match:
                     return true
                 }
