@@ -11,6 +11,8 @@ public struct IngestSummary: Codable, Sendable {
     public var duplicates = 0
     public var casesNew = 0
     public var casesUpdated = 0
+    /// Cases from earlier runs whose similar-case links were computed again because an older, similar case arrived.
+    public var casesRelinked = 0
     public var errors: [String] = []
     public var warnings: [String] = []
     public var seconds = 0.0
@@ -23,7 +25,7 @@ public struct IngestSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case files, skipped, failed, replaced, messages, duplicates, errors, warnings, seconds
-        case casesNew = "cases_new", casesUpdated = "cases_updated", messagesPerSecond = "messages_per_second"
+        case casesNew = "cases_new", casesUpdated = "cases_updated", casesRelinked = "cases_relinked", messagesPerSecond = "messages_per_second"
     }
     public init() {}
     public init(from decoder: any Decoder) throws {
@@ -32,6 +34,7 @@ public struct IngestSummary: Codable, Sendable {
         failed = try c.decode(Int.self, forKey: .failed); replaced = try c.decode(Int.self, forKey: .replaced)
         messages = try c.decode(Int.self, forKey: .messages); duplicates = try c.decode(Int.self, forKey: .duplicates)
         casesNew = try c.decode(Int.self, forKey: .casesNew); casesUpdated = try c.decode(Int.self, forKey: .casesUpdated)
+        casesRelinked = try c.decodeIfPresent(Int.self, forKey: .casesRelinked) ?? 0
         errors = try c.decode([String].self, forKey: .errors); warnings = try c.decode([String].self, forKey: .warnings)
         seconds = try c.decode(Double.self, forKey: .seconds)
     }
@@ -39,7 +42,8 @@ public struct IngestSummary: Codable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(files, forKey: .files); try c.encode(skipped, forKey: .skipped); try c.encode(failed, forKey: .failed)
         try c.encode(replaced, forKey: .replaced); try c.encode(messages, forKey: .messages); try c.encode(duplicates, forKey: .duplicates)
-        try c.encode(casesNew, forKey: .casesNew); try c.encode(casesUpdated, forKey: .casesUpdated); try c.encode(errors, forKey: .errors)
+        try c.encode(casesNew, forKey: .casesNew); try c.encode(casesUpdated, forKey: .casesUpdated)
+        try c.encode(casesRelinked, forKey: .casesRelinked); try c.encode(errors, forKey: .errors)
         try c.encode(warnings, forKey: .warnings); try c.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
         try c.encode(messagesPerSecond.rounded(), forKey: .messagesPerSecond)
     }
@@ -216,6 +220,15 @@ public final class Ingester: @unchecked Sendable {
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
+        // a case older than cases linked in earlier runs may be their new best earlier match: those cases are
+        // marked to be linked again (in a transaction of their own, so a killed run leaves them marked)
+        let refresh = try laterCasesToRelink()
+        if !refresh.isEmpty {
+            try kb.pool.write { db in
+                for id in refresh { try db.cachedStatement(sql: "UPDATE cases SET dirty = 2 WHERE id = ? AND dirty = 0").execute(arguments: [id]) }
+            }
+        }
+        summary.casesRelinked = refresh.count
         let toLink = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 2 ORDER BY id") }
         let links = try parallelRead(toLink) { id, db, frequencies in try self.links(for: id, frequencies: frequencies, db: db) }
         for chunk in stride(from: 0, to: links.count, by: 2000).map({ Array(links[$0..<min($0 + 2000, links.count)]) }) {
@@ -458,6 +471,32 @@ public final class Ingester: @unchecked Sendable {
             out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
         return out
+    }
+
+    /// Cases linked in earlier runs that started after a case now waiting to be linked and look like it: their
+    /// links to earlier cases were computed without it. Nothing to do (and no lookup) when every waiting case is
+    /// newer than every linked one — the usual run, new mail after old.
+    func laterCasesToRelink() throws -> [Int64] {
+        let older: [(Int64, Int64)] = try kb.pool.read { db in
+            guard let newestLinked = try Int64.fetchOne(db, sql: "SELECT max(first_sent) FROM cases WHERE dirty = 0") else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT id, first_sent FROM cases WHERE dirty = 2 AND first_sent < ? ORDER BY id", arguments: [newestLinked])
+                .map { ($0[0], $0[1]) }
+        }
+        guard !older.isEmpty else { return [] }
+        let firstSent = Dictionary(older, uniquingKeysWith: { a, _ in a })
+        let later = try parallelRead(older.map(\.0)) { id, db, frequencies -> [Int64] in
+            let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
+            let sig = CrashSignature(terms: try self.kb.caseTerms(id, db: db), bugchecks: bugchecks)
+            guard !sig.isEmpty, let first = firstSent[id] else { return [] }
+            var out: [Int64] = []
+            for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
+                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, first_sent, dirty FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
+                let other: Int64 = row[0], otherFirst: Int64? = row[1], otherDirty: Int = row[2]
+                if otherDirty == 0, let otherFirst, otherFirst > first { out.append(other) }
+            }
+            return out
+        }
+        return Array(Set(later.flatMap { $0 })).sorted()
     }
 
     func writeLinks(_ l: CaseLinks, db: Database) throws {

@@ -191,6 +191,44 @@ struct KnowledgeBaseTests {
         #expect(after.pending == 0)
     }
 
+    @Test("older cases arriving in a later run are linked from the newer cases already stored, as in one run")
+    func olderCasesArriveLater() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // the evaluation set split by date: the newer half first, the older half in a second run
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.corpus("eval")).filter { $0.hasSuffix(".eml") }
+        let dated = files.compactMap { f -> (String, Date)? in
+            guard let sent = Fixtures.cases(Fixtures.corpus("eval/" + f)).first?.messages.first?.sent else { return nil }
+            return (f, sent)
+        }.sorted { $0.1 < $1.1 }
+        #expect(dated.count == files.count)
+        let older = dir.appendingPathComponent("older"), newer = dir.appendingPathComponent("newer")
+        for d in [older, newer] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        for (k, (f, _)) in dated.enumerated() {
+            try FileManager.default.copyItem(atPath: Fixtures.corpus("eval/" + f), toPath: (k < dated.count / 2 ? older : newer).appendingPathComponent(f).path)
+        }
+        func links(_ kb: KnowledgeBase) throws -> Set<String> {
+            try kb.pool.read { db in
+                Set(try String.fetchAll(db, sql: "SELECT a.key || ' -> ' || b.key FROM case_links l JOIN cases a ON a.id = l.case_id JOIN cases b ON b.id = l.linked_case_id"))
+            }
+        }
+        let once = try KnowledgeBase(path: dir.appendingPathComponent("once.sqlite").path)
+        _ = try Ingester(once).run(paths: [older.path, newer.path])
+        let twice = try KnowledgeBase(path: dir.appendingPathComponent("twice.sqlite").path)
+        let first = try Ingester(twice).run(paths: [newer.path])
+        #expect(first.casesRelinked == 0)
+        let before = try links(twice)
+        let second = try Ingester(twice).run(paths: [older.path])
+        #expect(second.casesRelinked > 0)
+        let expected = try links(once)
+        #expect(try links(twice) == expected)
+        #expect(expected.count > before.count)   // the older cases did add links to newer ones
+        // and a rerun changes nothing
+        let third = try Ingester(twice).run(paths: [older.path, newer.path])
+        #expect(third.casesRelinked == 0)
+        #expect(try links(twice) == expected)
+    }
+
     @Test("a thread split over many files merges into one case, in any order")
     func mergeAcrossFiles() throws {
         let dir = Fixtures.tempDir()
