@@ -18,6 +18,8 @@ public struct QuoteSplitter: @unchecked Sendable {
     let fromLabels: Set<String>
     let otherLabels: Set<String>
     let closings: [String]
+    /// First bytes a closing can start with (either case), the cheap test before the closings are compared.
+    let closingStarts: [Bool]
     let contactLabels: [String]
     let sentFrom: [String]
 
@@ -38,6 +40,13 @@ public struct QuoteSplitter: @unchecked Sendable {
         fromLabels = Set(from.map { $0.lowercased() })
         otherLabels = Set(other.map { $0.lowercased() })
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
+        var starts = [Bool](repeating: false, count: 256)
+        for c in closings {
+            guard let b = c.utf8.first else { continue }
+            starts[Int(b)] = true
+            if (b | 0x20) &- 0x61 < 26 { starts[Int(b & ~0x20)] = true; starts[Int(b | 0x20)] = true }
+        }
+        closingStarts = starts
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
     }
@@ -68,7 +77,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         var it = line.utf8.makeIterator()
         while let b = it.next() {
             if b == 0x20 || b == 0x09 || b == 0x0D { continue }
-            return line.allSatisfy(\.isWhitespace)
+            // any other ASCII byte is text; a non-ASCII one may be a wide space (U+3000, NBSP)
+            return b >= 0x80 && line.allSatisfy(\.isWhitespace)
         }
         return true
     }
@@ -232,7 +242,9 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     private func isClosing(_ line: String) -> Bool {
         if line.utf8.count > 48 { return false }
-        var t = ByteText.trim(line).lowercased()
+        let trimmed = ByteText.trim(line)
+        guard let first = trimmed.utf8.first, closingStarts[Int(first)] else { return false }
+        var t = trimmed.lowercased()
         while let l = t.last, ",，!！.。:：".contains(l) { t.removeLast() }
         if t.isEmpty { return false }
         for c in closings {
