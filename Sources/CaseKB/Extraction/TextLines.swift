@@ -86,7 +86,7 @@ struct TextLines {
                     f |= classes[Int(c)]
                     scalars &+= c & 0xC0 != 0x80 ? 1 : 0
                     if i &+ 1 < n {
-                        let head = Int(lower[Int(c)]) &<< 8 | Int(lower[Int(p[i &+ 1])])
+                        let head = Int(c) &<< 8 | Int(p[i &+ 1])
                         if headBits[head &>> 6] & (1 &<< UInt64(head & 63)) != 0 {
                             var k = Int(heads[head])
                             while chain[k] >= 0 {

@@ -68,11 +68,11 @@ enum Trigger {
     }
 }
 
-/// A compiled set of literals found in one pass: candidates are looked up by their first two bytes (ASCII
-/// lower-cased), then compared in full. Literals of one byte are not allowed (the per-line byte classes of
+/// A compiled set of literals found in one pass: candidates are looked up by their first two bytes as they stand
+/// in the text (an any-case literal is filed under every case variant of its first two bytes), then compared in full. Literals of one byte are not allowed (the per-line byte classes of
 /// `TextLines.Flag` cover single characters).
 struct TriggerSet: Sendable {
-    /// Per two-byte head (lower-cased): index into `chain` of the first literal starting with it, or -1.
+    /// Per two-byte head (raw bytes): index into `chain` of the first literal starting with it, or -1.
     let heads: [Int32]
     /// Literal indices; each run of literals sharing a head ends with -1.
     let chain: [Int32]
@@ -99,8 +99,11 @@ struct TriggerSet: Sendable {
             let raw = Array(text.utf8)
             guard raw.count >= 2 else { continue }
             let bytes = folded ? raw.map { TriggerSet.lower[Int($0)] } : raw
-            let head = Int(TriggerSet.lower[Int(bytes[0])]) << 8 | Int(TriggerSet.lower[Int(bytes[1])])
-            byHead[head, default: []].append(Int32(needles.count))
+            // an any-case literal under each case variant of its first two bytes
+            func variants(_ b: UInt8) -> [UInt8] { folded && (b | 0x20) &- 0x61 < 26 ? [b | 0x20, b & ~0x20] : [b] }
+            for x in variants(bytes[0]) {
+                for y in variants(bytes[1]) { byHead[Int(x) << 8 | Int(y), default: []].append(Int32(needles.count)) }
+            }
             needles.append(bytes); anyCase.append(folded); bits.append(bit)
         }
         var heads = [Int32](repeating: -1, count: 65536)
@@ -140,7 +143,7 @@ struct TriggerSet: Sendable {
         anyCase.withUnsafeBufferPointer { anyCase in
             var i = a
             while i + 1 < b {
-                let head = Int(lower[Int(p[i])]) << 8 | Int(lower[Int(p[i + 1])])
+                let head = Int(p[i]) << 8 | Int(p[i + 1])
                 if headBits[head >> 6] & (1 << UInt64(head & 63)) != 0 {
                     var k = Int(heads[head])
                     while chain[k] >= 0 {
