@@ -115,9 +115,10 @@ struct ScalarMatch: Equatable {
 
 /// A regular expression for the extraction hot paths: patterns in the common subset of ICU syntax (literals, `.`,
 /// `\s \S \w \W \d \D \b \B`, classes with ranges, capturing and `(?:…)` groups, `|`, greedy and lazy `? * + {m,n}`,
-/// `^ $`, a leading `(?i)`, and lookarounds of fixed-length alternatives such as `(?<![0-9])` or `(?<=tel|phone)`) run on a small backtracking machine over pre-decoded scalars, which answers the same leftmost-first
-/// matches as ICU without NSRegularExpression's per-call cost (bridging the text to UTF-16, result objects) — that
-/// cost was a fifth of extraction time. Anything outside the subset, or a match that takes too many steps, is
+/// `^ $`, a leading `(?i)`, and lookarounds of fixed-length alternatives such as `(?<![0-9])` or `(?<=tel|phone)`)
+/// run on a small backtracking machine over pre-decoded scalars, which answers the same leftmost-first matches as ICU
+/// without NSRegularExpression's per-call cost (bridging the text to UTF-16, result objects) — that cost was a fifth
+/// of extraction time. Anything outside the subset, or a match that takes too many steps, is
 /// answered by NSRegularExpression itself; a test checks both engines agree on every data-file pattern.
 final class ScalarRegex: @unchecked Sendable {
     let pattern: String
@@ -125,7 +126,6 @@ final class ScalarRegex: @unchecked Sendable {
     /// The ICU expression: the validity check at load, and the engine for what the machine does not run.
     let icu: NSRegularExpression
     let program: Program?
-    var groupCount: Int { icu.numberOfCaptureGroups }
 
     init(_ pattern: String, caseInsensitive: Bool = false) throws {
         self.pattern = pattern
@@ -152,8 +152,6 @@ final class ScalarRegex: @unchecked Sendable {
         if let program, let found = program.matches(text, first: true) { return found.first }
         return icuMatches(text, first: true).first
     }
-
-    func matches(in string: String) -> [ScalarMatch] { matches(in: ScalarText(string)) }
 
     /// NSRegularExpression's answer in scalar offsets.
     func icuMatches(_ text: ScalarText, first: Bool) -> [ScalarMatch] {
@@ -788,14 +786,6 @@ final class ScalarRegex: @unchecked Sendable {
 extension ScalarRegex {
     /// Whether the pattern matches anywhere in `s`.
     func matches(_ s: String) -> Bool { firstMatch(in: ScalarText(s)) != nil }
-
-    /// The first match's whole text, or the text of capture group `group` when it took part.
-    func firstMatchText(in s: String, group: Int = 0) -> String? {
-        let text = ScalarText(s)
-        guard let m = firstMatch(in: text) else { return nil }
-        guard let r = (group < m.groups.count ? m.groups[group] : nil) ?? m.groups[0] else { return nil }
-        return text.string(r)
-    }
 
     /// The text of every match.
     func allMatchTexts(in s: String) -> [String] {
