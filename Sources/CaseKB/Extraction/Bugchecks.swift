@@ -162,16 +162,18 @@ struct BugcheckExtractor {
                     let s = skipSpaces(b, k, end)
                     if s > k, hasFoldedPrefix(b, s, end, codeWord) { k = s + 4 }
                 }
-                let afterSpaces = skipSpaces(b, k, end)
-                var starts = (afterSpaces, -1)
-                if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }) { starts = (skipSpaces(b, afterSpaces + c.count, end), afterSpaces) }
-                var candidate = starts.0
-                while candidate >= 0 {
-                    var h = candidate
+                /// A code (`D1`, `0x50`) starting at byte `s`, recorded when there.
+                func code(at s: Int) -> Bool {
+                    var h = s
                     if h + 1 < end, b[h] == 0x30, b[h + 1] | 0x20 == 0x78 { h += 2 }
-                    if let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) { out.append((at, he, candidate, he)); break }
-                    candidate = candidate == starts.0 && starts.1 >= 0 ? starts.1 : -1
+                    guard let he = hexRun(b, h, end, max: 8), he == end || !isWord(b[he]) else { return false }
+                    out.append((at, he, s, he))
+                    return true
                 }
+                let afterSpaces = skipSpaces(b, k, end)
+                // "bugcheck为D1", "stop code is 0x50": after a connector first, else right after the cue
+                if let c = connectors.first(where: { hasFoldedPrefix(b, afterSpaces, end, $0) }), code(at: skipSpaces(b, afterSpaces + c.count, end)) { return false }
+                _ = code(at: afterSpaces)
                 return false
             }
         }
@@ -183,8 +185,9 @@ struct BugcheckExtractor {
     }
     static let codeWord = Array("code".utf8)
     /// The prose cues, found on a line in one pass (literal k is `proseCues[k]`; every cue is at least two bytes).
-    static let proseCueSet = TriggerSet(proseCues.filter { $0.0.count >= 2 }.map { (String(decoding: $0.0, as: UTF8.self), true, 1) })
-    static let proseCueCoded = proseCues.filter { $0.0.count >= 2 }.map(\.1)
+    static let proseCueSet = TriggerSet(usableProseCues.map { (String(decoding: $0.0, as: UTF8.self), true, 1) })
+    static let proseCueCoded = usableProseCues.map(\.1)
+    static let usableProseCues = proseCues.filter { $0.0.count >= 2 }
 
     /// `0x0000009F` — eight hex digits after 0x, not part of a longer token: code ranges (after the 0x).
     static func hex8(_ t: TextLines, _ line: Int) -> [(Int, Int)] {

@@ -69,8 +69,8 @@ enum Trigger {
 }
 
 /// A compiled set of literals found in one pass: candidates are looked up by their first two bytes as they stand
-/// in the text (an any-case literal is filed under every case variant of its first two bytes), then compared in full. Literals of one byte are not allowed (the per-line byte classes of
-/// `TextLines.Flag` cover single characters).
+/// in the text (an any-case literal is filed under every case variant of its first two bytes), then compared in
+/// full. Literals of one byte are not allowed (the per-line byte classes of `TextLines.Flag` cover single characters).
 struct TriggerSet: Sendable {
     /// Per two-byte head (raw bytes): index into `chain` of the first literal starting with it, or -1.
     let heads: [Int32]
@@ -100,7 +100,7 @@ struct TriggerSet: Sendable {
             guard raw.count >= 2 else { continue }
             let bytes = folded ? raw.map { TriggerSet.lower[Int($0)] } : raw
             // an any-case literal under each case variant of its first two bytes
-            func variants(_ b: UInt8) -> [UInt8] { folded && (b | 0x20) &- 0x61 < 26 ? [b | 0x20, b & ~0x20] : [b] }
+            func variants(_ b: UInt8) -> [UInt8] { folded ? ByteText.caseVariants(b) : [b] }
             for x in variants(bytes[0]) {
                 for y in variants(bytes[1]) { byHead[Int(x) << 8 | Int(y), default: []].append(Int32(needles.count)) }
             }

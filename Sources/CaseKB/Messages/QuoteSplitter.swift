@@ -41,11 +41,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         otherLabels = Set(other.map { $0.lowercased() })
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         var starts = [Bool](repeating: false, count: 256)
-        for c in closings {
-            guard let b = c.utf8.first else { continue }
-            starts[Int(b)] = true
-            if (b | 0x20) &- 0x61 < 26 { starts[Int(b & ~0x20)] = true; starts[Int(b | 0x20)] = true }
-        }
+        for b in closings.compactMap(\.utf8.first) { for v in ByteText.caseVariants(b) { starts[Int(v)] = true } }
         closingStarts = starts
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }

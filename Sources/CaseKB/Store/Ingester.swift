@@ -464,13 +464,18 @@ public final class Ingester: @unchecked Sendable {
         var out = CaseLinks(caseID: caseID, links: [])
         // earlier cases only; a case without dates is compared with every other case
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
-        let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
-        let sig = CrashSignature(terms: try kb.caseTerms(caseID, db: db), bugchecks: bugchecks)
+        let sig = try storedSignature(caseID, db: db)
         guard !sig.isEmpty else { return out }
         for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
             out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
         return out
+    }
+
+    /// A stored case's signature: its signature terms and crash bugchecks.
+    func storedSignature(_ caseID: Int64, db: Database) throws -> CrashSignature {
+        let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
+        return CrashSignature(terms: try kb.caseTerms(caseID, db: db), bugchecks: bugchecks)
     }
 
     /// Cases linked in earlier runs that started after a case now waiting to be linked and look like it: their
@@ -485,8 +490,7 @@ public final class Ingester: @unchecked Sendable {
         guard !older.isEmpty else { return [] }
         let firstSent = Dictionary(older, uniquingKeysWith: { a, _ in a })
         let later = try parallelRead(older.map(\.0)) { id, db, frequencies -> [Int64] in
-            let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
-            let sig = CrashSignature(terms: try self.kb.caseTerms(id, db: db), bugchecks: bugchecks)
+            let sig = try self.storedSignature(id, db: db)
             guard !sig.isEmpty, let first = firstSent[id] else { return [] }
             var out: [Int64] = []
             for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {

@@ -88,4 +88,7 @@ enum ByteText {
     }
 
     static func trim(_ s: String) -> Substring { trim(Substring(s)) }
+
+    /// Both cases of an ASCII letter, else the byte alone (for tables looked up by raw bytes that ignore case).
+    static func caseVariants(_ b: UInt8) -> [UInt8] { (b | 0x20) &- 0x61 < 26 ? [b | 0x20, b & ~0x20] : [b] }
 }

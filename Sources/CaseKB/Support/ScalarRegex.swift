@@ -568,49 +568,32 @@ final class ScalarRegex: @unchecked Sendable {
             code[at].b = Int32(greedy ? out : body)
         }
 
-        /// The scalars a match may begin with, following splits, jumps, saves and assertions from the start.
-        mutating func computeFirst() {
-            var seen = Set<Int>()
-            var todo = [0]
-            var low: UInt64 = 0, high: UInt64 = 0
-            var other: [UInt32] = []
+        /// The literal scalars that can come first from `pc` on (each with the instruction after it), following
+        /// splits, jumps, saves and zero-width assertions; nil when something other than a literal can.
+        func literalsFrom(_ pc: Int) -> [(UInt32, Int)]? {
+            var seen = Set<Int>(), todo = [pc], out: [(UInt32, Int)] = []
             while let pc = todo.popLast() {
                 guard seen.insert(pc).inserted else { continue }
                 let ins = code[pc]
                 switch ins.op {
-                case .char:
-                    let v = UInt32(bitPattern: ins.a)
-                    if v < 64 { low |= 1 << UInt64(v) } else if v < 128 { high |= 1 << UInt64(v - 64) } else { other.append(v) }
+                case .char: out.append((UInt32(bitPattern: ins.a), pc + 1))
                 case .split: todo.append(Int(ins.a)); todo.append(Int(ins.b))
                 case .jump: todo.append(Int(ins.a))
                 case .save, .wordBoundary, .notWordBoundary, .start, .look: todo.append(pc + 1)
-                case .set, .any, .end, .match: return   // anything may start a match
+                case .set, .any, .end, .match: return nil
                 }
             }
-            firstLow = low; firstHigh = high; firstOther = other; firstKnown = true
-            computePairs()
+            return out
         }
 
-        /// The scalar pairs a match may begin with (see `pairBits`); leaves `pairKnown` false when some start is a
-        /// literal followed by anything else.
-        mutating func computePairs() {
-            /// The literal scalars that can come first from `pc` on; nil when something else can.
-            func literalsFrom(_ pc: Int) -> [(UInt32, Int)]? {
-                var seen = Set<Int>(), todo = [pc], out: [(UInt32, Int)] = []
-                while let pc = todo.popLast() {
-                    guard seen.insert(pc).inserted else { continue }
-                    let ins = code[pc]
-                    switch ins.op {
-                    case .char: out.append((UInt32(bitPattern: ins.a), pc + 1))
-                    case .split: todo.append(Int(ins.a)); todo.append(Int(ins.b))
-                    case .jump: todo.append(Int(ins.a))
-                    case .save, .wordBoundary, .notWordBoundary, .start, .look: todo.append(pc + 1)
-                    case .set, .any, .end, .match: return nil
-                    }
-                }
-                return out
+        /// The scalars a match may begin with (`firstLow`/`firstHigh`/`firstOther`) and, when every start is two
+        /// literals, the pairs it may begin with (`pairBits`).
+        mutating func computeFirst() {
+            guard let firsts = literalsFrom(0) else { return }   // anything may start a match
+            for (v, _) in firsts {
+                if v < 64 { firstLow |= 1 << UInt64(v) } else if v < 128 { firstHigh |= 1 << UInt64(v - 64) } else { firstOther.append(v) }
             }
-            guard let firsts = literalsFrom(0) else { return }
+            firstKnown = true
             var bits = [UInt64](repeating: 0, count: 64)
             for (a, next) in firsts {
                 guard let seconds = literalsFrom(next) else { return }
