@@ -18,10 +18,12 @@ let package = Package(
     targets: [
         // libxml2's HTML parser, imported through a shim that hides its ICU headers (see Sources/CLibXML2/shim.h).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // OpenSSL's libcrypto: SHA-256 content hashes with the CPU's SHA extensions.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
         .target(
             name: "CaseKB",
-            dependencies: ["CLibXML2", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CLibXML2", "CCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Resources"), .copy("Schema")]
         ),
         // The local web UI and JSON API (Hummingbird), read-only over the knowledge base.

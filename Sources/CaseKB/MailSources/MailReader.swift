@@ -52,35 +52,43 @@ public enum MailReader {
         }
     }
 
-    /// Read one file, detecting its format from content.
-    public static func read(path: String) -> FileReadResult {
+    /// Read one file, detecting its format from content. `contents`, when the caller already holds the file's bytes
+    /// (the ingest reads each file once to hash and parse it), spares reading it again; an mbox is always streamed.
+    public static func read(path: String, contents: [UInt8]? = nil) -> FileReadResult {
         var result = FileReadResult(path: path, format: nil, size: 0, messages: [], diagnostics: [])
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            result.diagnostics.append(Diagnostic(file: path, message: "cannot open file"))
-            return result
+        let bytes: [UInt8]
+        if let contents {
+            bytes = contents
+        } else {
+            switch FileBytes.read(path, limit: maxMessageBytes) {
+            case .contents(let b): bytes = b
+            case .failed(let reason):
+                result.diagnostics.append(Diagnostic(file: path, message: "cannot open file: \(reason)"))
+                return result
+            case .tooLarge(let size):
+                // only an mbox may be this large: look at its start, then stream it
+                result.size = size
+                return readLarge(path: path, size: size, into: result)
+            }
         }
-        defer { try? handle.close() }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let size = bytes.count
         result.size = size
-        let prefix = (try? handle.read(upToCount: FormatDetector.prefixSize)).map { [UInt8]($0) } ?? []
-        switch FormatDetector.detect(prefix: prefix, fileSize: max(size, prefix.count)) {
+        let prefix = Array(bytes.prefix(FormatDetector.prefixSize))
+        switch FormatDetector.detect(prefix: prefix, fileSize: size) {
         case .failure(let notMail):
-            let reason = notMail.reason
-            result.diagnostics.append(Diagnostic(file: path, byteOffset: reason.hasPrefix("binary") || reason.hasPrefix("empty") ? nil : 0, message: reason))
+            result.diagnostics.append(notMailDiagnostic(path, notMail.reason))
             return result
         case .success(let format):
             result.format = format
             if format == .mbox {
-                try? handle.seek(toOffset: 0)
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    result.diagnostics.append(Diagnostic(file: path, message: "cannot open file"))
+                    return result
+                }
+                defer { try? handle.close() }
                 readMbox(handle: handle, path: path, into: &result)
                 return result
             }
-            if size > maxMessageBytes {
-                result.diagnostics.append(Diagnostic(file: path, message: "file is \(size / (1 << 20)) MiB; a single message over \(maxMessageBytes >> 20) MiB is not read"))
-                return result
-            }
-            try? handle.seek(toOffset: 0)
-            let bytes = (try? handle.readToEnd()).map { [UInt8]($0) } ?? []
             switch format {
             case .crmExport:
                 var b = bytes[...]
@@ -103,6 +111,34 @@ public enum MailReader {
             }
             return result
         }
+    }
+
+    /// Why a file is not mail; a binary or empty file has no offset worth naming.
+    static func notMailDiagnostic(_ path: String, _ reason: String) -> Diagnostic {
+        Diagnostic(file: path, byteOffset: reason.hasPrefix("binary") || reason.hasPrefix("empty") ? nil : 0, message: reason)
+    }
+
+    /// A file over `maxMessageBytes`: streamed when it is an mbox, refused otherwise.
+    static func readLarge(path: String, size: Int, into start: FileReadResult) -> FileReadResult {
+        var result = start
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            result.diagnostics.append(Diagnostic(file: path, message: "cannot open file"))
+            return result
+        }
+        defer { try? handle.close() }
+        let prefix = (try? handle.read(upToCount: FormatDetector.prefixSize)).map { [UInt8]($0) } ?? []
+        switch FormatDetector.detect(prefix: prefix, fileSize: size) {
+        case .failure(let notMail):
+            result.diagnostics.append(notMailDiagnostic(path, notMail.reason))
+        case .success(let format) where format == .mbox:
+            result.format = format
+            try? handle.seek(toOffset: 0)
+            readMbox(handle: handle, path: path, into: &result)
+        case .success(let format):
+            result.format = format
+            result.diagnostics.append(Diagnostic(file: path, message: "file is \(size / (1 << 20)) MiB; a single message over \(maxMessageBytes >> 20) MiB is not read"))
+        }
+        return result
     }
 
     /// Messages from one RFC 5322 mail (its forwarded message/rfc822 parts become messages too).

@@ -148,14 +148,39 @@ public struct SimilarityScorer: Sendable {
 /// A signature term: its kind and text.
 struct TermKey: Hashable, Sendable { var kind: String; var term: String }
 
-/// Document frequencies of signature terms, shared by the many lookups of one ingest (they barely change within it).
 /// What lookups read again and again during one read snapshot (ingest links thousands of cases against the same
-/// candidates): document frequencies of terms, candidates' terms and start dates. One per thread; not thread-safe.
+/// candidates): document frequencies and index entries of terms, candidates' terms and signatures, start dates, and
+/// the few columns a result shows. One per thread; not thread-safe. Bounded, so memory does not grow with the
+/// knowledge base: a full table is emptied and refilled by the popular entries.
 public final class TermFrequencies: @unchecked Sendable {
     var map: [TermKey: Int] = [:]
-    var caseTerms: [Int64: SimilarityScorer.CaseTerms] = [:]
+    var postings: [TermKey: [Int64]] = [:]
+    var candidates: [Int64: Candidate] = [:]
     var firstSent: [Int64: Int64?] = [:]
+    var summaries: [Int64: CaseSummary] = [:]
+    static let limit = 2_000
     public init() {}
+
+    /// A candidate case as scoring needs it: its stored terms and the signature they spell.
+    struct Candidate {
+        var terms: SimilarityScorer.CaseTerms
+        var signature: CrashSignature
+    }
+    /// What a result shows of a case besides its score.
+    struct CaseSummary {
+        var key: String
+        var subject: String
+        var bugchecks: [String]
+    }
+
+    /// `table[key]`, else `load()` stored (the table emptied first when full).
+    static func cached<K: Hashable, V>(_ table: inout [K: V], _ key: K, limit: Int = TermFrequencies.limit, _ load: () throws -> V) rethrows -> V {
+        if let v = table[key] { return v }
+        let v = try load()
+        if table.count >= limit { table.removeAll(keepingCapacity: true) }
+        table[key] = v
+        return v
+    }
 }
 
 extension KnowledgeBase {
@@ -180,79 +205,79 @@ extension KnowledgeBase {
 
     /// Prior cases like the signature `q`, best first. Candidates come from the term index (rare terms first), so a
     /// lookup reads a few hundred index entries, never every case. `before` keeps only cases that started earlier;
-    /// `excluding` drops one case (the query's own).
+    /// `excluding` drops one case (the query's own). `withAdvice: false` leaves the results' recommendations out
+    /// (the ingest's links do not show them). `frequencies` caches what one read snapshot gives for many lookups.
     public func similar(to q: CrashSignature, limit: Int = 5, excluding: Int64? = nil, before: Int64? = nil,
-                        frequencies: TermFrequencies? = nil, candidates: Int = 60, db: Database) throws -> [SimilarCase] {
+                        frequencies: TermFrequencies? = nil, candidates: Int = 60, withAdvice: Bool = true, db: Database) throws -> [SimilarCase] {
         let n = Double(try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM cases")) ?? 0)
         guard n > 0, !q.isEmpty else { return [] }
+        let cache = frequencies ?? TermFrequencies()
         var idfCache: [TermKey: Double] = [:]
-        func df(_ kind: String, _ term: String) throws -> Int {
-            let key = TermKey(kind: kind, term: term)
-            if let f = frequencies?.map[key] { return f }
-            let v = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM signature_terms WHERE kind = ? AND term = ?"), arguments: [kind, term]) ?? 0
-            frequencies?.map[key] = v
-            return v
+        func df(_ key: TermKey) throws -> Int {
+            try TermFrequencies.cached(&cache.map, key, limit: 100_000) {
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM signature_terms WHERE kind = ? AND term = ?"), arguments: [key.kind, key.term]) ?? 0
+            }
         }
-        let qTerms = q.terms
-        for (k, t) in qTerms {
-            let d = Double(try df(k, t))
-            idfCache[TermKey(kind: k, term: t)] = max(0.1, log((n + 1) / (d + 0.5)))
+        let qTerms = q.terms.map { TermKey(kind: $0.kind, term: $0.term) }
+        var dfOf: [TermKey: Int] = [:]
+        for key in qTerms {
+            let d = try df(key)
+            idfCache[key] = max(0.1, log((n + 1) / (Double(d) + 0.5)))
+            if key.kind != "family" { dfOf[key] = d }
         }
         let idf: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? max(0.1, log(n + 1)) }
         // candidates: cases sharing the query's rarest informative terms (never more than a few hundred index reads)
-        var dfOf: [TermKey: Int] = [:]
-        for (k, t) in qTerms where k != "family" { dfOf[TermKey(kind: k, term: t)] = try df(k, t) }
         var prelim: [Int64: Double] = [:]
-        for (k, t) in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[TermKey(kind: $0.kind, term: $0.term)] ?? 0) < (dfOf[TermKey(kind: $1.kind, term: $1.term)] ?? 0) }) {
-            let d = dfOf[TermKey(kind: k, term: t)] ?? 0
+        for key in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[$0] ?? 0) < (dfOf[$1] ?? 0) }) {
+            let d = dfOf[key] ?? 0
             if d == 0 || Double(d) > max(50, n / 5) { continue }
             if prelim.count >= 300 && d > 20 { break }
-            for id in try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [k, t]) {
-                prelim[id, default: 0] += idf(k, t)
+            let ids = try TermFrequencies.cached(&cache.postings, key) {
+                try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [key.kind, key.term])
             }
+            let weight = idf(key.kind, key.term)
+            for id in ids { prelim[id, default: 0] += weight }
         }
         if let ex = excluding { prelim[ex] = nil }
         let scorer = SimilarityScorer()
         let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf).score, 1e-9)
         // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
         let rareIDF = max(0.1, log((n + 1) / 1.5))
-        var scored: [(Int64, Double, [String: [String]])] = []
+        let theirIDF: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }
+        var scored: [(id: Int64, similarity: Double, shared: [String: [String]], frames: [String])] = []
         for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(candidates) {
             if let b = before {
-                let first: Int64?
-                if let cached = frequencies?.firstSent[id] { first = cached } else {
-                    first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id])
-                    frequencies?.firstSent[id] = .some(first)
+                let first = try TermFrequencies.cached(&cache.firstSent, id, limit: 100_000) {
+                    try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id])
                 }
                 if let first, first >= b { continue }
             }
-            let terms: SimilarityScorer.CaseTerms
-            if let cached = frequencies?.caseTerms[id] { terms = cached } else {
-                terms = try caseTerms(id, db: db)
-                // bounded: the popular candidates stay, memory does not grow with the knowledge base
-                if let f = frequencies { if f.caseTerms.count >= 2_000 { f.caseTerms.removeAll(keepingCapacity: true) }; f.caseTerms[id] = terms }
+            let candidate = try TermFrequencies.cached(&cache.candidates, id) {
+                let terms = try caseTerms(id, db: db)
+                return TermFrequencies.Candidate(terms: terms, signature: CrashSignature(terms: terms))
             }
-            let (s, shared) = scorer.score(q, terms, idf: idf)
-            let other = CrashSignature(terms: terms)
-            let theirSelf = max(scorer.score(other, terms, idf: { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }).score, 1e-9)
+            let (s, shared) = scorer.score(q, candidate.terms, idf: idf)
+            let theirSelf = max(scorer.score(candidate.signature, candidate.terms, idf: theirIDF).score, 1e-9)
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
-            scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared))
+            scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared, candidate.signature.frames))
         }
         scored.sort { a, b in
-            let ca = Confidence(similarity: a.1, shared: a.2).order, cb = Confidence(similarity: b.1, shared: b.2).order
+            let ca = Confidence(similarity: a.similarity, shared: a.shared).order, cb = Confidence(similarity: b.similarity, shared: b.shared).order
             if ca != cb { return ca > cb }
-            return a.1 != b.1 ? a.1 > b.1 : a.0 < b.0
+            return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id
         }
-        return try scored.prefix(limit).map { id, sim, shared in
-            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
-            let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
-            let advice = try Row.fetchAll(db.cachedStatement(sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id"), arguments: [id])
-                .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) }
-            let frames = try String.fetchAll(db.cachedStatement(sql: "SELECT term FROM signature_terms WHERE case_id = ? AND kind = 'frame' ORDER BY position"), arguments: [id])
-            return SimilarCase(case: row?["key"] ?? "?", subject: row?["subject"] ?? "", score: (sim * 1000).rounded() / 1000,
+        return try scored.prefix(limit).map { id, sim, shared, frames in
+            let summary = try TermFrequencies.cached(&cache.summaries, id) {
+                let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
+                let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
+                return TermFrequencies.CaseSummary(key: row?["key"] ?? "?", subject: row?["subject"] ?? "", bugchecks: bugchecks)
+            }
+            let advice = withAdvice ? try Row.fetchAll(db.cachedStatement(sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id"), arguments: [id])
+                .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) } : []
+            return SimilarCase(case: summary.key, subject: summary.subject, score: (sim * 1000).rounded() / 1000,
                                confidence: Confidence(similarity: sim, shared: shared),
-                               reasons: SimilarityScorer.reasons(shared, query: q, other: (bugchecks, frames)),
-                               recommendations: advice, bugchecks: bugchecks)
+                               reasons: SimilarityScorer.reasons(shared, query: q, other: (summary.bugchecks, frames)),
+                               recommendations: advice, bugchecks: summary.bugchecks)
         }
     }
 

@@ -91,12 +91,18 @@ public final class Ingester: @unchecked Sendable {
     }
 
     func prepare(_ path: String, known: [String: (String, Int)]) -> Prepared {
-        let hashed = (try? SHA256.file(path)) ?? (hex: "", size: 0)
+        // one read for the hash and the parse (a file too large to hold is hashed and parsed as a stream)
+        let contents: [UInt8]?
+        let hashed: (hex: String, size: Int)
+        switch FileBytes.read(path, limit: MailReader.maxMessageBytes) {
+        case .contents(let bytes): contents = bytes; hashed = (SHA256.hex(bytes), bytes.count)
+        case .tooLarge, .failed: contents = nil; hashed = (try? SHA256.file(path)) ?? (hex: "", size: 0)
+        }
         if let k = known[path], k.0 == hashed.hex, k.1 == hashed.size, !hashed.hex.isEmpty {
             return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: true,
                             result: FileReadResult(path: path, format: nil, size: hashed.size, messages: [], diagnostics: []), fts: [])
         }
-        var result = MailReader.read(path: path)
+        var result = MailReader.read(path: path, contents: contents)
         if redact { result.messages = result.messages.map(Redactor.shared.redact) }
         let extractor = MessageExtractor()
         var decoded: [MessageFacts?] = []
@@ -257,13 +263,13 @@ public final class Ingester: @unchecked Sendable {
         if p.result.failed { summary.failed += 1; return }
         if p.result.diagnostics.contains(where: { $0.severity == .error }) { summary.failed += 1 }
         // a changed file replaces what it contributed
-        if let oldID = try Int64.fetchOne(db, sql: "SELECT id FROM source_files WHERE path = ?", arguments: [p.path]) {
+        if let oldID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM source_files WHERE path = ?"), arguments: [p.path]) {
             try removeFile(oldID, db: db, affected: &affected)
             summary.replaced += 1
         }
         let error = p.result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
-        try db.execute(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)",
-                       arguments: [p.path, p.size, p.sha, p.result.format?.rawValue, p.result.messages.count, error.isEmpty ? nil : error, MailDate.iso(Date())])
+        try db.cachedStatement(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)")
+            .execute(arguments: [p.path, p.size, p.sha, p.result.format?.rawValue, p.result.messages.count, error.isEmpty ? nil : error, MailDate.iso(Date())])
         let fileID = db.lastInsertedRowID
         let order = p.result.messages.indices.sorted { (p.result.messages[$0].sent ?? .distantFuture) < (p.result.messages[$1].sent ?? .distantFuture) }
         for k in order {
@@ -298,8 +304,8 @@ public final class Ingester: @unchecked Sendable {
                     if created.remove(other) != nil { created.insert(keep) }
                 }
             } else {
-                try db.execute(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)",
-                               arguments: ["pending:" + UUID().uuidString, m.subject, MailDate.iso(Date())])
+                try db.cachedStatement(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)")
+                    .execute(arguments: ["pending:" + UUID().uuidString, m.subject, MailDate.iso(Date())])
                 caseID = db.lastInsertedRowID
                 created.insert(caseID)
             }
@@ -466,7 +472,7 @@ public final class Ingester: @unchecked Sendable {
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
         let sig = try storedSignature(caseID, db: db)
         guard !sig.isEmpty else { return out }
-        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
+        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, withAdvice: false, db: db) where s.confidence != .none {
             out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
         return out
@@ -493,7 +499,7 @@ public final class Ingester: @unchecked Sendable {
             let sig = try self.storedSignature(id, db: db)
             guard !sig.isEmpty, let first = firstSent[id] else { return [] }
             var out: [Int64] = []
-            for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, db: db) where s.confidence != .none {
+            for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, withAdvice: false, db: db) where s.confidence != .none {
                 guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, first_sent, dirty FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
                 let other: Int64 = row[0], otherFirst: Int64? = row[1], otherDirty: Int = row[2]
                 if otherDirty == 0, let otherFirst, otherFirst > first { out.append(other) }
