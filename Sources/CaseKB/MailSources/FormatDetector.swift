@@ -19,11 +19,20 @@ public enum FormatDetector {
     /// The format of a file whose first bytes are `prefix` (`fileSize` is the whole size), or a one-line reason it is not mail.
     public static func detect(prefix: [UInt8], fileSize: Int) -> Result<MailFormat, NotMail> {
         if fileSize == 0 || prefix.isEmpty { return .failure(NotMail(reason: "empty file")) }
-        if let nul = prefix.prefix(8192).firstIndex(of: 0) { return .failure(NotMail(reason: "binary data, not mail (NUL byte at byte \(nul))")) }
+        let nul = prefix.withUnsafeBufferPointer { p -> Int? in
+            guard let base = p.baseAddress, let hit = memchr(base, 0, min(8192, p.count)) else { return nil }
+            return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+        }
+        if let nul { return .failure(NotMail(reason: "binary data, not mail (NUL byte at byte \(nul))")) }
         if MIMEParser.looksBinary(prefix[...]) { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
         var bytes = prefix[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        guard let lastNewline = bytes.lastIndex(of: 0x0A) else {
+        let lastNewline = bytes.withUnsafeBufferPointer { p -> Int? in
+            var k = p.count - 1
+            while k >= 0, p[k] != 0x0A { k -= 1 }
+            return k >= 0 ? bytes.startIndex + k : nil
+        }
+        guard let lastNewline else {
             if fileSize > prefix.count {
                 return .failure(NotMail(reason: "no line break in the first \(prefixSize / 1024) KiB (one enormous line): not a mail file"))
             }

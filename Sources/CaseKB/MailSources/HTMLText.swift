@@ -41,6 +41,50 @@ public struct HTMLText: Sendable {
         convert(bytes: Array(html.utf8), isUTF8: true)
     }
 
+    /// An upper bound, without parsing, on the visible (non-space) UTF-8 bytes `convert` can give for `html`: bytes
+    /// outside tags and comments, where a tag opens at `<` or `</` before an ASCII letter and closes at the next `>`
+    /// (an unclosed one counts as text), and a comment runs from `<!--` to `-->`; `<img>` and `<li>` tags count whole,
+    /// since their alt text and bullet become text. Entities only shrink. Anything else counts, so the bound errs high.
+    /// A multipart/alternative whose plain part is long next to this bound never needs its HTML parsed.
+    public static func visibleLengthBound(_ html: String) -> Int {
+        var html = html
+        return html.withUTF8 { p in
+            guard let base = p.baseAddress else { return 0 }
+            var count = 0
+            var i = 0
+            let n = p.count
+            func isLetter(_ k: Int) -> Bool { k < n && (p[k] | 0x20) >= 0x61 && (p[k] | 0x20) <= 0x7A }
+            while i < n {
+                let b = p[i]
+                if b == 0x3C, i + 3 < n, p[i + 1] == 0x21, p[i + 2] == 0x2D, p[i + 3] == 0x2D {
+                    // <!-- … -->
+                    var k = i + 4
+                    while k + 2 < n, !(p[k] == 0x2D && p[k + 1] == 0x2D && p[k + 2] == 0x3E) { k += 1 }
+                    if k + 2 >= n { count += visible(p, i, n); break }
+                    i = k + 3
+                    continue
+                }
+                if b == 0x3C, isLetter(i + 1) || (i + 1 < n && p[i + 1] == 0x2F && isLetter(i + 2)) {
+                    guard let hit = memchr(base + i + 1, 0x3E, n - i - 1) else { count += visible(p, i, n); break }
+                    let close = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                    let name = p[i + 1] | 0x20, next = i + 2 < close ? p[i + 2] | 0x20 : 0
+                    if (name == 0x69 && next == 0x6D) || (name == 0x6C && next == 0x69) { count += visible(p, i, close + 1) }   // <im…, <li…
+                    i = close + 1
+                    continue
+                }
+                if b > 0x20 { count += 1 }
+                i += 1
+            }
+            return count
+        }
+    }
+
+    private static func visible(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
+        var c = 0
+        for k in from..<to where p[k] > 0x20 { c += 1 }
+        return c
+    }
+
     public static func convert(bytes: [UInt8], isUTF8: Bool) -> HTMLText {
         _ = initialized
         guard !bytes.isEmpty else { return HTMLText(text: "", quoteStart: nil) }

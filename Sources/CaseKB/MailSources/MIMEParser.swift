@@ -237,7 +237,15 @@ public enum MIMEParser {
         HeaderValue(h.value("Content-Type") ?? "text/plain")
     }
 
-    static func render(_ bytes: [UInt8], _ entity: Entity, ctx: Context, depth: Int, into r: inout Rendered) {
+    /// Non-space UTF-8 bytes: how long a rendered part is for choosing between alternatives.
+    static func visibleLength(_ text: String) -> Int {
+        text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
+    }
+
+    /// Render `entity` into `r`. `plainLength`: inside a multipart/alternative, the visible length of the plain part
+    /// already rendered; an HTML leaf that cannot be chosen over it (see `HTMLText.visibleLengthBound`) is left
+    /// unparsed, marked HTML with no text.
+    static func render(_ bytes: [UInt8], _ entity: Entity, ctx: Context, depth: Int, into r: inout Rendered, plainLength: Int? = nil) {
         let ct = contentType(entity.headers)
         let type = ct.value.isEmpty ? "text/plain" : ct.value
         if depth > maxDepth {
@@ -252,10 +260,13 @@ public enum MIMEParser {
             }
             let parts = splitMultipart(bytes, range: entity.bodyRange, boundary: boundary, type: type, ctx: ctx)
             var children: [(Entity, Rendered)] = []
+            // alternatives: the visible length of the first plain part, which lets a later HTML part go unparsed
+            var firstPlainLength: Int? = nil
             for p in parts {
                 let child = parseEntity(bytes, range: p, ctx: ctx, topLevel: false)
                 var cr = Rendered()
-                render(bytes, child, ctx: ctx, depth: depth + 1, into: &cr)
+                render(bytes, child, ctx: ctx, depth: depth + 1, into: &cr, plainLength: type == "multipart/alternative" ? firstPlainLength : nil)
+                if type == "multipart/alternative", firstPlainLength == nil, !cr.isHTML, !cr.text.isEmpty { firstPlainLength = visibleLength(cr.text) }
                 children.append((child, cr))
             }
             if type == "multipart/alternative" {
@@ -264,9 +275,7 @@ public enum MIMEParser {
                 let html = children.last { $0.1.isHTML }?.1
                 var chosen = plain ?? html ?? children.first?.1 ?? Rendered()
                 if let p = plain, let h = html {
-                    let pl = p.text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
-                    let hl = h.text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
-                    if pl * 10 < hl * 6 { chosen = h }
+                    if visibleLength(p.text) * 10 < visibleLength(h.text) * 6 { chosen = h }
                     else if !p.text.isEmpty, h.quoteStartUTF8 != nil, chosen.quoteStartUTF8 == nil {
                         chosen = p   // plain text quote splitting by patterns works on the plain part
                     }
@@ -300,10 +309,10 @@ public enum MIMEParser {
             r.forwarded.append(inner)
             return
         }
-        renderLeaf(bytes, entity, type: type, ct: ct, ctx: ctx, into: &r)
+        renderLeaf(bytes, entity, type: type, ct: ct, ctx: ctx, into: &r, plainLength: plainLength)
     }
 
-    static func renderLeaf(_ bytes: [UInt8], _ entity: Entity, type: String, ct: HeaderValue, ctx: Context, into r: inout Rendered) {
+    static func renderLeaf(_ bytes: [UInt8], _ entity: Entity, type: String, ct: HeaderValue, ctx: Context, into r: inout Rendered, plainLength: Int? = nil) {
         let disposition = HeaderValue(entity.headers.value("Content-Disposition") ?? "")
         let filename = disposition.params["filename"] ?? ct.params["name"]
         let lowerName = filename?.lowercased() ?? ""
@@ -331,6 +340,10 @@ public enum MIMEParser {
         }
         let text = decodedText.text
         if type == "text/html" {
+            if let plainLength, plainLength * 10 >= HTMLText.visibleLengthBound(text) * 6 {
+                r.isHTML = true   // the plain alternative wins whatever this part holds
+                return
+            }
             let h = HTMLText.convert(text)
             r.text = h.text
             r.isHTML = true
@@ -408,9 +421,11 @@ public enum MIMEParser {
         let sample = b.prefix(8192)
         if sample.isEmpty { return false }
         var control = 0
-        for c in sample {
-            if c == 0 { return true }
-            if c < 0x09 || (c > 0x0D && c < 0x20) { control += 1 }
+        sample.withUnsafeBufferPointer { p in
+            for c in p where c < 0x20 {
+                if c == 0 { control = Int.max / 20; return }
+                if c < 0x09 || c > 0x0D { control += 1 }
+            }
         }
         return control * 10 > sample.count
     }

@@ -186,3 +186,58 @@ struct MIMEStructureTests {
         #expect(!m.hasError)
     }
 }
+
+@Suite("Choosing between plain and HTML alternatives")
+struct AlternativeChoiceTests {
+    func visible(_ s: String) -> Int { s.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) } }
+
+    @Test("the unparsed bound on an HTML part's visible text is never below what libxml2 gives")
+    func boundHolds() throws {
+        var samples = [
+            "<p>a &lt; b and c &gt; d</p>", "x<3 y", "<ul><li>one<li>two</ul>", "<img src=x alt=\"dump screenshot\">",
+            "<p title=\"a>b\">text</p>", "<!-- note > here --><b>bold</b>", "<style>p{}</style><p>蓝屏 驱动</p>",
+            "a <unclosed tag text", "<table><tr><td>1</td><td>2</td></tr></table>", "&#x4E2D;&#25991; &amp;&nbsp;x",
+            "<pre>  nt!KiPageFault+0x42e\n  nwifi!Dot11SendCompletion</pre>", "<div>line<br>line</div>", "</ a> < b >", "<!-- a > b -->c<!-- open", "<!DOCTYPE html><?xml x?><![CDATA[z]]>t",
+        ]
+        for dir in [Fixtures.corpus("threads"), Fixtures.mailSamples.path] {
+            for file in MailReader.expand([dir]).files where file.hasSuffix(".html") || file.hasSuffix(".htm") {
+                if let data = FileManager.default.contents(atPath: file) { samples.append(Charset.decode([UInt8](data), label: nil).text) }
+            }
+        }
+        #expect(samples.count >= 13)
+        for html in samples {
+            let converted = HTMLText.convert(html).text
+            #expect(HTMLText.visibleLengthBound(html) >= visible(converted), "\(html.prefix(80))")
+        }
+    }
+
+    func alternative(plain: String, html: String) -> String {
+        """
+        From: a@example.com
+        Subject: alt
+        MIME-Version: 1.0
+        Content-Type: multipart/alternative; boundary="b"
+
+        --b
+        Content-Type: text/plain; charset=utf-8
+
+        \(plain)
+        --b
+        Content-Type: text/html; charset=utf-8
+
+        \(html)
+        --b--
+
+        """.replacingOccurrences(of: "\n", with: "\r\n")
+    }
+
+    @Test("a plain part much shorter than the HTML loses to it; a complete one wins without the HTML being needed")
+    func choice() throws {
+        let long = "<html><body><p>客户机器蓝屏，bugcheck 0xD1，驱动 vwifimf.sys 在栈上。请卸载后观察。</p><p>Second paragraph with more words in it.</p></body></html>"
+        let stub = MIMEParser.parse(Array(alternative(plain: "See HTML.", html: long).utf8))
+        #expect(stub.body.contains("vwifimf.sys"))
+        let full = MIMEParser.parse(Array(alternative(plain: "客户机器蓝屏，bugcheck 0xD1，驱动 vwifimf.sys 在栈上。请卸载后观察。\nSecond paragraph with more words in it.", html: long).utf8))
+        #expect(full.body.hasPrefix("客户机器蓝屏"))
+        #expect(!full.body.contains("<p>"))
+    }
+}
