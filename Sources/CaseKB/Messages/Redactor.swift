@@ -37,10 +37,21 @@ public struct Redactor: @unchecked Sendable {
         return p[open.upperBound..<close].split(separator: "|").map { Array($0.lowercased().utf8) }
     }
 
-    /// First bytes of the phone labels (lower-case), for a one-lookup test per byte.
-    static let labelStarts: [Bool] = (0..<256).map { b in phoneLabels.contains { $0.first == UInt8(b) } }
+    /// Per byte: 1 a digit, 2 `(` or `+`, 4 the first byte of a phone label (either case); 0 for the bytes that
+    /// start nothing, so the scan below looks most bytes up once and moves on.
+    static let byteRoles: [UInt8] = (0..<256).map { b -> UInt8 in
+        let c = UInt8(b)
+        var role: UInt8 = (c &- 0x30) < 10 ? 1 : (c == 0x28 || c == 0x2B ? 2 : 0)
+        let folded = c < 0x80 ? c | 0x20 : c
+        if phoneLabels.contains(where: { $0.first == folded }) { role |= 4 }
+        return role
+    }
 
     static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        byteRoles.withUnsafeBufferPointer { roles in mayHoldPII(p, roles: roles) }
+    }
+
+    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = p.count
         @inline(__always) func digit(_ k: Int) -> Bool { k >= 0 && k < n && (p[k] &- 0x30) < 10 }
         @inline(__always) func wordish(_ k: Int) -> Bool {
@@ -51,9 +62,12 @@ public struct Redactor: @unchecked Sendable {
         var k = 0
         while k < n {
             let c = p[k]
+            let role = roles[Int(c)]
+            if role == 0 { k += 1; continue }
+            if role & 4 != 0, startsLabel(p, k) { return true }
             if c == 0x28, k + 1 < n, p[k + 1] == 0x30 { return true }                       // "(0"
             if c == 0x2B, k + 2 < n, p[k + 1] == 0x38, p[k + 2] == 0x36 { return true }     // "+86"
-            guard (c &- 0x30) < 10, !digit(k - 1) else { k += 1; continue }
+            guard role & 1 != 0, !digit(k - 1) else { k += 1; continue }
             // a run of digit groups joined by single separators
             var total = 0, longest = 0, groups = 0
             var e = k
@@ -73,18 +87,15 @@ public struct Redactor: @unchecked Sendable {
             if groups > 1, runStartsClean, !wordish(e), longest <= 8, total >= 11 { return true }
             k = e
         }
-        // a label before a number
-        var i = 0
-        while i < n {
-            let c = p[i] < 0x80 ? p[i] | 0x20 : p[i]
-            if labelStarts[Int(c)] {
-                for label in phoneLabels where i + label.count <= n {
-                    var j = 0
-                    while j < label.count, (label[j] < 0x80 ? p[i + j] | 0x20 : p[i + j]) == label[j] { j += 1 }
-                    if j == label.count { return true }
-                }
-            }
-            i += 1
+        return false
+    }
+
+    /// Whether a phone label (either case) starts at byte `i`.
+    private static func startsLabel(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        for label in phoneLabels where i + label.count <= p.count {
+            var j = 0
+            while j < label.count, (label[j] < 0x80 ? p[i + j] | 0x20 : p[i + j]) == label[j] { j += 1 }
+            if j == label.count { return true }
         }
         return false
     }
@@ -135,8 +146,8 @@ public struct Redactor: @unchecked Sendable {
 
     func redactLine(_ input: String) -> String {
         var line = input
+        var text = ScalarText(line)
         for rule in rules {
-            let text = ScalarText(line)
             let found = rule.regex.matches(in: text)
             guard !found.isEmpty else { continue }
             var bytes = text.utf8
@@ -150,6 +161,7 @@ public struct Redactor: @unchecked Sendable {
                 bytes.replaceSubrange(a..<b, with: Array(masked.utf8))
             }
             line = String(decoding: bytes, as: UTF8.self)
+            text = ScalarText(line)
         }
         return line
     }

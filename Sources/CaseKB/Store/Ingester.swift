@@ -126,24 +126,69 @@ public final class Ingester: @unchecked Sendable {
 
     final class Box<T>: @unchecked Sendable { var value: T; init(_ v: T) { value = v } }
 
-    /// Parse `chunk` on the global queue (two workers) while the caller writes the previous chunk.
-    func prepareAsync(_ chunk: [String], known: [String: (String, Int)]) -> (DispatchGroup, Box<[Prepared?]>) {
-        let group = DispatchGroup()
-        let box = Box<[Prepared?]>(Array(repeating: nil, count: chunk.count))
-        let lock = NSLock()
-        group.enter()
-        DispatchQueue.global().async {
-            DispatchQueue.concurrentPerform(iterations: 2) { worker in
-                var k = worker
-                while k < chunk.count {
-                    let p = self.prepare(chunk[k], known: known)
-                    lock.lock(); box.value[k] = p; lock.unlock()
-                    k += 2
-                }
-            }
-            group.leave()
+    /// Files parsed by worker threads that never wait for the writer's chunks: each claims the next file as soon as it
+    /// is free, at most `window` files ahead of the writer (which bounds memory), and the writer takes the results
+    /// in file order. Keeps both cores busy where a parse-one-chunk-while-writing-the-last scheme left one idle.
+    final class ParsePipeline: @unchecked Sendable {
+        private let files: [String]
+        private let window: Int
+        private let parse: @Sendable (String) -> Prepared
+        private var results: [Int: Prepared] = [:]
+        private var claimed = 0
+        private var taken = 0
+        private let condition = NSCondition()
+
+        init(files: [String], window: Int, parse: @escaping @Sendable (String) -> Prepared) {
+            self.files = files
+            self.window = window
+            self.parse = parse
         }
-        return (group, box)
+
+        func start(workers: Int) {
+            for _ in 0..<workers {
+                let thread = Thread { [self] in work() }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        }
+
+        private func work() {
+            while true {
+                condition.lock()
+                while claimed < files.count, claimed >= taken + window { condition.wait() }
+                guard claimed < files.count else { condition.unlock(); return }
+                let k = claimed
+                claimed += 1
+                condition.unlock()
+                let prepared = parse(files[k])
+                condition.lock()
+                results[k] = prepared
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+
+        /// File `k`'s result, waiting for it; files must be taken in order.
+        func take(_ k: Int) -> Prepared {
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                if let p = results.removeValue(forKey: k) {
+                    taken = k + 1
+                    condition.broadcast()
+                    return p
+                }
+                condition.wait()
+            }
+        }
+
+        /// Stop handing out files (the writer failed); workers finish the file in hand and exit.
+        func cancel() {
+            condition.lock()
+            claimed = files.count
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     public func run(paths: [String]) throws -> IngestSummary {
@@ -167,24 +212,27 @@ public final class Ingester: @unchecked Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
             return map
         }
-        let chunks = stride(from: 0, to: files.count, by: batchFiles).map { Array(files[$0..<min($0 + batchFiles, files.count)]) }
         var done = 0
         var lastReport = Date.distantPast
         var allCreated = Set<Int64>(), allAffected = Set<Int64>()
-        var pending = chunks.first.map { prepareAsync($0, known: known) }
-        for (ci, _) in chunks.enumerated() {
-            guard let (group, box) = pending else { break }
-            let waitStart = Date()
-            group.wait()
-            summary.waitSeconds += Date().timeIntervalSince(waitStart)
-            let writeStart = Date()
-            defer { summary.writeSeconds += Date().timeIntervalSince(writeStart) }
-            pending = ci + 1 < chunks.count ? prepareAsync(chunks[ci + 1], known: known) : nil
-            let prepared = box.value.compactMap { $0 }
+        let pipeline = ParsePipeline(files: files, window: 2 * batchFiles) { [self] path in prepare(path, known: known) }
+        pipeline.start(workers: 2)
+        defer { pipeline.cancel() }
+        for batchStart in stride(from: 0, to: files.count, by: batchFiles) {
+            let batchEnd = min(batchStart + batchFiles, files.count)
+            let batchTime = Date()
+            var waited = 0.0
+            defer {
+                summary.waitSeconds += waited
+                summary.writeSeconds += Date().timeIntervalSince(batchTime) - waited
+            }
             try kb.pool.write { db in
                 var affected = Set<Int64>()
                 var created = Set<Int64>()
-                for p in prepared {
+                for k in batchStart..<batchEnd {
+                    let waitStart = Date()
+                    let p = pipeline.take(k)
+                    waited += Date().timeIntervalSince(waitStart)
                     try self.write(p, db: db, summary: &summary, affected: &affected, created: &created)
                 }
                 // the cases' facts are rebuilt once, at the end; `dirty` survives a crash and the next run finishes the job
@@ -192,7 +240,7 @@ public final class Ingester: @unchecked Sendable {
                 allCreated.formUnion(created)
                 allAffected.formUnion(affected)
             }
-            done += prepared.count
+            done = batchEnd
             if let progress, Date().timeIntervalSince(lastReport) > 0.5 || done == files.count {
                 lastReport = Date()
                 progress(IngestProgress(filesDone: done, filesTotal: files.count, messages: summary.messages, errors: summary.failed, seconds: Date().timeIntervalSince(start)))
