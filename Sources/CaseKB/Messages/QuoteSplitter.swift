@@ -22,6 +22,8 @@ public struct QuoteSplitter: @unchecked Sendable {
     let closingStarts: [Bool]
     let contactLabels: [String]
     let sentFrom: [String]
+    /// First bytes (either case) of the sent-from footers, so most lines are ruled out by one lookup.
+    let sentFromStarts: [Bool]
 
     /// The splitter built from the shipped data files.
     public static let shared: QuoteSplitter = {
@@ -45,6 +47,9 @@ public struct QuoteSplitter: @unchecked Sendable {
         closingStarts = starts
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
+        var footerStarts = [Bool](repeating: false, count: 256)
+        for b in sentFrom.compactMap(\.utf8.first) { for v in ByteText.caseVariants(b) { footerStarts[Int(v)] = true } }
+        sentFromStarts = footerStarts
     }
 
     // MARK: line classification
@@ -261,11 +266,10 @@ public struct QuoteSplitter: @unchecked Sendable {
     private func isContactLine(_ line: String) -> Bool {
         let n = line.utf8.count
         if n > 240 { return false }
+        // "电话：…" style: the label must come before a colon near the start; else "|"-separated segments
+        let colonNearStart = QuoteSplitter.colonOffset(Substring(line)).map { $0 <= 24 } ?? false
+        if !colonNearStart, !line.utf8.contains(0x7C) { return false }
         let pipes = line.utf8.reduce(0) { $0 + ($1 == 0x7C ? 1 : 0) }
-        if pipes == 0 {
-            // "电话：…" style: the label must come before a colon near the start
-            guard let c = QuoteSplitter.colonOffset(Substring(line)), c <= 24 else { return false }
-        }
         let t = ByteText.trim(line)
         // each "|"-separated segment may be "电话：…"
         for segment in t.split(separator: "|") {
@@ -298,8 +302,10 @@ public struct QuoteSplitter: @unchecked Sendable {
             let trimmed = ByteText.trim(lines[k])
             if trimmed == "--" || t == "-- " || trimmed == "—" { start = k; break }
             if isClosing(t) { start = k; break }
-            let lower = trimmed.prefix(40).lowercased()
-            if sentFrom.contains(where: { lower.hasPrefix($0) }) { start = k; break }
+            if let first = trimmed.utf8.first, sentFromStarts[Int(first)] {
+                let lower = trimmed.prefix(40).lowercased()
+                if sentFrom.contains(where: { lower.hasPrefix($0) }) { start = k; break }
+            }
             if isContactLine(t) {
                 var s = k
                 var up = 0
