@@ -349,7 +349,7 @@ public enum MIMEParser {
             r.isHTML = true
             if let q = h.quoteStart { r.quoteStartUTF8 = h.text.utf8.distance(from: h.text.utf8.startIndex, to: q) }
         } else {
-            r.text = text.utf8.contains(0x0D) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
+            r.text = ByteText.lineFeedsOnly(text)
         }
     }
 

@@ -170,7 +170,7 @@ public enum MailReader {
                 to: AddressList.parse(h.value("To") ?? ""),
                 cc: AddressList.parse(h.value("Cc") ?? ""),
                 sent: sent,
-                subject: (h.value("Subject") ?? "").replacingOccurrences(of: "\n", with: " "),
+                subject: ByteText.replacing(0x0A, with: 0x20, in: h.value("Subject") ?? ""),
                 body: p.body,
                 attachments: p.attachments,
                 isForwardedCopy: forwarded,

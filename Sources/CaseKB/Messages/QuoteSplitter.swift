@@ -100,15 +100,16 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// Whether the line ends with ':' or '：' (ignoring trailing spaces).
     @inline(__always) static func endsWithColon(_ line: Substring) -> Bool {
-        var bytes = line.utf8.reversed().makeIterator()
-        var last3: [UInt8] = []
-        while let b = bytes.next() {
-            if last3.isEmpty && (b == 0x20 || b == 0x09 || b == 0x0D) { continue }
-            last3.append(b)
-            if last3.count == 1 && b == 0x3A { return true }
-            if last3.count == 3 { return last3 == [0x9A, 0xBC, 0xEF] }
-        }
-        return false
+        let u = line.utf8
+        var e = u.endIndex
+        while e > u.startIndex, case let b = u[u.index(before: e)], b == 0x20 || b == 0x09 || b == 0x0D { e = u.index(before: e) }
+        guard e > u.startIndex else { return false }
+        let last = u.index(before: e)
+        if u[last] == 0x3A { return true }
+        // '：' is EF BC 9A
+        guard u.distance(from: u.startIndex, to: e) >= 3 else { return false }
+        let a = u.index(e, offsetBy: -3), b = u.index(e, offsetBy: -2)
+        return u[a] == 0xEF && u[b] == 0xBC && u[last] == 0x9A
     }
 
     /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
@@ -150,10 +151,10 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     /// Whether a header block starts at line `i`: a from-label line followed within six lines by another label line.
-    func headerBlockStarts(at i: Int, _ lines: [Substring]) -> Bool {
+    func headerBlockStarts(at i: Int, _ lines: inout LineSource) -> Bool {
         guard headerLabel(lines[i]) == true else { return false }
         var j = i + 1
-        while j < lines.count && j <= i + 6 {
+        while lines.has(j) && j <= i + 6 {
             if headerLabel(lines[j]) != nil { return true }
             j += 1
         }
@@ -162,46 +163,46 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// Split the body. `quoteStartHint` is where an HTML quote marker began in `body`, when the body came from HTML.
     public func split(_ body: String, quoteStartHint: String.Index? = nil) -> Parts {
-        let lines: [Substring] = body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { l in
-            var sub = Substring(l)
-            if l.last == 0x0D { sub = Substring(l.dropLast()) }
-            return sub
-        }
-        var quotedFlags = [Bool](repeating: false, count: lines.count)
+        // lines are found as far as the decisions read: the quoted history below the cut is never split into lines
+        var lines = LineSource(body)
+        var quotedFlags: [Bool] = []
         var cut: Int? = nil
 
         if let hint = quoteStartHint, hint < body.endIndex {
             // The line that holds the hint position.
-            var count = 0
-            for (k, l) in lines.enumerated() where l.startIndex <= hint { count = k }
-            cut = count
+            var k = 0
+            while lines.has(k + 1), lines.start(k + 1) <= hint { k += 1 }
+            cut = k
         }
         var i = 0
-        while i < lines.count, cut == nil || i < cut! {
+        while lines.has(i), cut == nil || i < cut! {
             let line = lines[i]
+            if quotedFlags.count <= i + 1 { quotedFlags += repeatElement(false, count: i + 2 - quotedFlags.count) }
             if QuoteSplitter.isQuoted(line) {
                 quotedFlags[i] = true
                 // a quoted Outlook block inside > quotes stays quoted; nothing else to decide
                 i += 1
                 continue
             }
-            if isSeparator(line) || headerBlockStarts(at: i, lines) {
+            if isSeparator(line) || headerBlockStarts(at: i, &lines) {
                 cut = i
                 break
             }
-            if QuoteSplitter.endsWithColon(line) || (i + 1 < lines.count && QuoteSplitter.endsWithColon(lines[i + 1])) {
+            let next: Substring? = lines.has(i + 1) ? lines[i + 1] : nil
+            if QuoteSplitter.endsWithColon(line) || (next.map(QuoteSplitter.endsWithColon) ?? false) {
                 let text = String(line)
                 var attributionLines = 0
                 if QuoteSplitter.endsWithColon(line), isAttribution(text) { attributionLines = 1 }
-                else if i + 1 < lines.count, !QuoteSplitter.isQuoted(lines[i + 1]), !QuoteSplitter.isBlank(line), QuoteSplitter.endsWithColon(lines[i + 1]),
-                        isAttribution(text.trimmingSpaces() + " " + lines[i + 1].trimmingSpaces()) {
+                else if let next, !QuoteSplitter.isQuoted(next), !QuoteSplitter.isBlank(line), QuoteSplitter.endsWithColon(next),
+                        isAttribution(text.trimmingSpaces() + " " + next.trimmingSpaces()) {
                     attributionLines = 2
                 }
                 if attributionLines > 0 {
                     // followed by > lines: interleaved quoting; otherwise a top-post cut
                     var j = i + attributionLines
-                    while j < lines.count, QuoteSplitter.isBlank(lines[j]) { j += 1 }
-                    if j < lines.count, QuoteSplitter.isQuoted(lines[j]) {
+                    while lines.has(j), QuoteSplitter.isBlank(lines[j]) { j += 1 }
+                    if lines.has(j), QuoteSplitter.isQuoted(lines[j]) {
+                        if quotedFlags.count < i + attributionLines { quotedFlags += repeatElement(false, count: i + attributionLines - quotedFlags.count) }
                         for k in i..<(i + attributionLines) { quotedFlags[k] = true }
                         i += attributionLines
                         continue
@@ -213,30 +214,93 @@ public struct QuoteSplitter: @unchecked Sendable {
             i += 1
         }
         var newLines: [Substring] = []
-        var quotedLines: [Substring] = []
-        let end = cut ?? lines.count
+        var quoted = BlankLineCollapser()
+        let end = cut.map { min($0, lines.found) } ?? lines.found
         for k in 0..<end {
-            if quotedFlags[k] { quotedLines.append(lines[k]) } else { newLines.append(lines[k]) }
+            if k < quotedFlags.count, quotedFlags[k] { quoted.add(lines[k]) } else { newLines.append(lines[k]) }
         }
-        if end < lines.count { quotedLines.append(contentsOf: lines[end...]) }
+        if lines.has(end) { quoted.addLines(of: lines.rest(from: end)) }
 
         let (kept, signature) = splitSignature(newLines)
-        return Parts(newText: QuoteSplitter.trimBlankLines(kept), quotedText: QuoteSplitter.trimBlankLines(quotedLines),
-                     signature: QuoteSplitter.trimBlankLines(signature))
+        return Parts(newText: QuoteSplitter.trimBlankLines(kept), quotedText: quoted.text, signature: QuoteSplitter.trimBlankLines(signature))
     }
 
+    /// Lines with leading and trailing blank lines dropped and runs of blank lines made one empty line.
     static func trimBlankLines(_ lines: [Substring]) -> String {
-        var a = lines.startIndex, b = lines.endIndex
-        while a < b, isBlank(lines[a]) { a += 1 }
-        while b > a, isBlank(lines[b - 1]) { b -= 1 }
-        var collapsed: [Substring] = []
-        var blank = 0
-        for l in lines[a..<b] {
-            let isBlank = isBlank(l)
-            blank = isBlank ? blank + 1 : 0
-            if blank <= 1 { collapsed.append(isBlank ? "" : l) }
+        var c = BlankLineCollapser()
+        for l in lines { c.add(l) }
+        return c.text
+    }
+
+    /// The lines of a text, found on demand (a CR before the LF is dropped from the line).
+    struct LineSource {
+        private let text: Substring
+        private var starts: [String.Index] = []
+        private var ends: [String.Index] = []
+        private var next: String.Index
+        private var done = false
+
+        init(_ text: Substring) {
+            self.text = text
+            next = text.startIndex
         }
-        return collapsed.joined(separator: "\n")
+
+        init(_ text: String) { self.init(Substring(text)) }
+
+        /// How many lines have been found so far.
+        var found: Int { starts.count }
+
+        /// Whether line `k` exists (finding lines up to it).
+        mutating func has(_ k: Int) -> Bool {
+            while !done, starts.count <= k { findNext() }
+            return k < starts.count
+        }
+
+        subscript(_ k: Int) -> Substring { text[starts[k]..<ends[k]] }
+
+        /// Where line `k` starts in the text.
+        func start(_ k: Int) -> String.Index { starts[k] }
+
+        /// The text from line `k` (already found) to the end.
+        func rest(from k: Int) -> Substring { text[starts[k]...] }
+
+        private mutating func findNext() {
+            let u = text.utf8
+            guard next <= u.endIndex, !(done) else { return }
+            let lineStart = next
+            let newline = u[lineStart...].firstIndex(of: 0x0A)
+            var lineEnd = newline ?? u.endIndex
+            if lineEnd > lineStart, u[u.index(before: lineEnd)] == 0x0D { lineEnd = u.index(before: lineEnd) }
+            starts.append(lineStart)
+            ends.append(lineEnd)
+            if let newline { next = u.index(after: newline) } else { done = true }
+        }
+    }
+
+    /// Builds the text of a run of lines: leading and trailing blank lines dropped, each run of blank lines inside
+    /// made one empty line. Lines are appended as bytes, so a long quoted history costs one copy.
+    struct BlankLineCollapser {
+        private var out: [UInt8] = []
+        private var pendingBlank = false
+
+        mutating func add(_ line: Substring) {
+            if QuoteSplitter.isBlank(line) {
+                if !out.isEmpty { pendingBlank = true }
+                return
+            }
+            if !out.isEmpty { out.append(0x0A) }
+            if pendingBlank { out.append(0x0A); pendingBlank = false }
+            out.append(contentsOf: line.utf8)
+        }
+
+        /// Every line of `text` (a CR before each LF dropped).
+        mutating func addLines(of text: Substring) {
+            var lines = LineSource(text)
+            var k = 0
+            while lines.has(k) { add(lines[k]); k += 1 }
+        }
+
+        var text: String { String(decoding: out, as: UTF8.self) }
     }
 
     // MARK: signatures

@@ -75,6 +75,9 @@ public final class Ingester: @unchecked Sendable {
     var factsCache: [Int64: MessageFacts] = [:]
     public var factsCacheLimit = 8_000
 
+    /// Set while a run fills a knowledge base that held no messages when it began (see `FreshRunIndex`).
+    var freshIndex: FreshRunIndex?
+
     /// A file read, hashed, parsed, redacted and extracted, ready to write.
     struct Prepared: Sendable {
         var path: String
@@ -207,6 +210,9 @@ public final class Ingester: @unchecked Sendable {
         let files = expanded.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
         for d in diags { summary.errors.append(d.description); summary.failed += 1 }
         summary.files = files.count
+        let startsEmpty = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)") == 0 }
+        freshIndex = startsEmpty ? FreshRunIndex() : nil
+        defer { freshIndex = nil }
         let known: [String: (String, Int)] = try kb.pool.read { db in
             var map: [String: (String, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
@@ -323,7 +329,9 @@ public final class Ingester: @unchecked Sendable {
         for k in order {
             let m = p.result.messages[k]
             let dedup = p.dedupKeys[k]
-            if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM messages WHERE dedup_key = ?"), arguments: [dedup]) != nil {
+            let isDuplicate = try freshIndex.map { $0.holds(dedupKey: dedup) }
+                ?? (Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM messages WHERE dedup_key = ?"), arguments: [dedup]) != nil)
+            if isDuplicate {
                 summary.duplicates += 1
                 continue
             }
@@ -331,10 +339,14 @@ public final class Ingester: @unchecked Sendable {
             var cases = Set<Int64>()
             for key in keys.linking {
                 if key.hasPrefix("subjroot:") {
-                    if let c = try Int64.fetchOne(db.cachedStatement(sql: """
+                    if let index = freshIndex {
+                        if let c = index.earliestCase(ownedKey: key) { cases.insert(c) }
+                    } else if let c = try Int64.fetchOne(db.cachedStatement(sql: """
                         SELECT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
                         WHERE k.key = ? AND k.linking = 0 ORDER BY m.sent LIMIT 1
                         """), arguments: [key]) { cases.insert(c) }
+                } else if let index = freshIndex {
+                    cases.formUnion(index.cases(linkingKey: key))
                 } else {
                     for c in try Int64.fetchAll(db.cachedStatement(sql: """
                         SELECT DISTINCT m.case_id FROM message_keys k JOIN messages m ON m.id = k.message_id
@@ -348,6 +360,7 @@ public final class Ingester: @unchecked Sendable {
                 for other in cases where other != keep {
                     try db.cachedStatement(sql: "UPDATE messages SET case_id = ? WHERE case_id = ?").execute(arguments: [keep, other])
                     try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [other])
+                    freshIndex?.merge(other, into: keep)
                     affected.remove(other)
                     if created.remove(other) != nil { created.insert(keep) }
                 }
@@ -377,6 +390,8 @@ public final class Ingester: @unchecked Sendable {
             for key in keys.owned {
                 try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 0)").execute(arguments: [messageRow, key])
             }
+            freshIndex?.record(dedupKey: dedup, sent: KnowledgeBase.millis(m.sent), caseID: caseID,
+                               linking: keys.linking.filter { !$0.hasPrefix("subjroot:") }, owned: keys.owned)
             let f = p.fts[k]
             try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)")
                 .execute(arguments: [messageRow, f.0, f.1, f.2])
@@ -563,6 +578,50 @@ public final class Ingester: @unchecked Sendable {
             guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [link.key]) else { continue }
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
                 .execute(arguments: [l.caseID, other, link.score, link.confidence, link.reasons])
+        }
+    }
+}
+
+/// Which case holds a thread key, kept in memory while a run fills an empty knowledge base: the answers the
+/// `message_keys` queries would give, without two queries per key. A first import is where ingest speed matters
+/// most; a run that starts with messages stored asks the database, which also knows the earlier runs' keys.
+final class FreshRunIndex {
+    private var linking: [String: [Int64]] = [:]
+    private var earliestOwner: [String: (sent: Int64?, caseID: Int64)] = [:]
+    private var dedupKeys = Set<String>()
+    /// Cases merged away, each pointing at the case that absorbed it.
+    private var mergedInto: [Int64: Int64] = [:]
+
+    func resolve(_ id: Int64) -> Int64 {
+        var x = id
+        while let next = mergedInto[x] { x = next }
+        return x
+    }
+
+    func holds(dedupKey: String) -> Bool { dedupKeys.contains(dedupKey) }
+
+    /// Cases of the messages holding `key` as a linking key.
+    func cases(linkingKey key: String) -> [Int64] { (linking[key] ?? []).map(resolve) }
+
+    /// The case of the earliest message (undated first, like SQLite's NULLs) owning `key`.
+    func earliestCase(ownedKey key: String) -> Int64? { earliestOwner[key].map { resolve($0.caseID) } }
+
+    func merge(_ other: Int64, into keep: Int64) { if other != keep { mergedInto[other] = keep } }
+
+    func record(dedupKey: String, sent: Int64?, caseID: Int64, linking keys: [String], owned: [String]) {
+        dedupKeys.insert(dedupKey)
+        for key in keys { linking[key, default: []].append(caseID) }
+        for key in owned {
+            if let e = earliestOwner[key] {
+                let earlier: Bool
+                switch (sent, e.sent) {
+                case let (a?, b?): earlier = a < b
+                case (nil, _?): earlier = true
+                default: earlier = false
+                }
+                if !earlier { continue }
+            }
+            earliestOwner[key] = (sent, caseID)
         }
     }
 }

@@ -3,6 +3,28 @@ import Foundation
 /// Byte-level helpers over UTF-8, for hot paths where Character-level String operations cost 10–100×
 /// (see shared/notes/swift-text-performance.md).
 enum ByteText {
+    /// `s` with every byte `a` (ASCII) replaced by `b`; `s` itself when it has none (Foundation's
+    /// replacingOccurrences goes through NSString on Linux).
+    static func replacing(_ a: UInt8, with b: UInt8, in s: String) -> String {
+        guard s.utf8.contains(a) else { return s }
+        return String(decoding: s.utf8.map { $0 == a ? b : $0 }, as: UTF8.self)
+    }
+
+    /// `s` with each CR LF made LF (a lone CR stays).
+    static func lineFeedsOnly(_ s: String) -> String {
+        guard s.utf8.contains(0x0D) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var pendingCR = false
+        for c in s.utf8 {
+            if pendingCR && c != 0x0A { out.append(0x0D) }
+            pendingCR = c == 0x0D
+            if !pendingCR { out.append(c) }
+        }
+        if pendingCR { out.append(0x0D) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Whether bytes `start..<end` of `p` contain `needle`: memchr for the first byte, then a compare. With `folded`,
     /// ASCII letters of the haystack are compared lower-cased (`needle` must be lower-case).
     static func search(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ needle: [UInt8], folded: Bool) -> Bool {

@@ -33,7 +33,7 @@ public enum MailDate {
     public static func parseRFC5322(_ value: String) -> Date? {
         var s = value
         if let paren = s.firstIndex(of: "(") { s = String(s[..<paren]) }
-        let tokens = s.replacingOccurrences(of: ",", with: " ").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let tokens = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
         var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
         var fraction = 0.0
         for t in tokens {

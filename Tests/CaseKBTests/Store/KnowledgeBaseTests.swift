@@ -244,6 +244,44 @@ struct KnowledgeBaseTests {
         #expect(try kb.show("hv-node07-0515@woodgrove.example").thread.messages.map(\.from.display) == ["Tom Keller", "Sara Lind", "Tom Keller"])
     }
 
+    @Test("a first import (thread keys kept in memory) groups mail exactly as an ingest into a knowledge base that holds mail")
+    func firstImportGroupsLikeLaterRuns() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mail = dir.appendingPathComponent("mail").path
+        _ = try CorpusGenerator(seed: 5).write(threads: 120, to: mail, layout: .maildir)
+        let paths = [mail, Fixtures.corpus("threads"), Fixtures.corpus("eval")]
+        /// Each case as the sorted dedup keys of its messages, leaving out the messages of `except`.
+        func partition(_ kb: KnowledgeBase, except: String? = nil) throws -> Set<[String]> {
+            try kb.pool.read { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT m.case_id, m.dedup_key, f.path FROM messages m JOIN source_files f ON f.id = m.source_file_id
+                    """)
+                var byCase: [Int64: [String]] = [:]
+                for r in rows where except.map({ !(r["path"] as String).hasSuffix($0) }) ?? true {
+                    byCase[r["case_id"], default: []].append(r["dedup_key"])
+                }
+                return Set(byCase.values.map { $0.sorted() })
+            }
+        }
+        let fresh = try KnowledgeBase(path: dir.appendingPathComponent("fresh.sqlite").path)
+        let summary = try Ingester(fresh).run(paths: paths)
+        #expect(summary.messages > 500)
+        // the same mail into a knowledge base that already holds one unrelated case: every key is looked up in SQL
+        let held = try KnowledgeBase(path: dir.appendingPathComponent("held.sqlite").path)
+        let earlier = dir.appendingPathComponent("earlier.eml")
+        try Data("""
+            From: Ops <ops@example.com>\r\nSubject: printer offline\r\nMessage-ID: <earlier-1@example.com>\r\n\
+            Date: Mon, 2 Jan 2023 09:00:00 +0000\r\n\r\nThe printer on floor 3 is offline.\r\n
+            """.utf8).write(to: earlier)
+        _ = try Ingester(held).run(paths: [earlier.path])
+        _ = try Ingester(held).run(paths: paths)
+        let expected = try partition(held, except: "earlier.eml")
+        #expect(try partition(fresh) == expected)
+        let freshCases = try fresh.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") }
+        #expect(expected.count == freshCases)
+    }
+
     /// The `casekb` binary beside the test binary.
     static var casekbBinary: String? {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

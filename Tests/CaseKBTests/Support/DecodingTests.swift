@@ -127,3 +127,13 @@ struct SHA256Tests {
         #expect(hex([Array(million[..<63]), Array(million[63..<130]), Array(million[130...])]) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }
+
+@Suite("Byte-level text helpers")
+struct ByteTextTests {
+    @Test("CR LF becomes LF, a lone CR stays; a byte replaced everywhere")
+    func lineEnds() {
+        #expect(ByteText.lineFeedsOnly("a\r\nb\rc\r\n\r\n蓝屏\r") == "a\nb\rc\n\n蓝屏\r")
+        #expect(ByteText.lineFeedsOnly("no carriage returns") == "no carriage returns")
+        #expect(ByteText.replacing(0x0A, with: 0x20, in: "RE: 蓝屏\n 0x9F\n") == "RE: 蓝屏  0x9F ")
+    }
+}
