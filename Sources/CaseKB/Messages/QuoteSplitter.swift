@@ -315,8 +315,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         for c in closings {
             if t == c { return true }
             // "BRs/Bin", "Best regards, Bin", "Thanks & Regards,\nX" — the closing and a short name
-            if t.utf8.count <= c.utf8.count + 40, t.hasPrefix(c) {
-                let rest = t.dropFirst(c.count)
+            if t.utf8.count <= c.utf8.count + 40, t.utf8.starts(with: c.utf8) {
+                let rest = t[t.utf8.index(t.utf8.startIndex, offsetBy: c.utf8.count)...]
                 if let f = rest.first, f == "/" || f == "," || f == "，" || f == " " || f == "-" {
                     // a closing + sentence ("thanks for the dump") is not a signature
                     let words = rest.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "," || $0 == "，" })
@@ -338,8 +338,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         // each "|"-separated segment may be "电话：…"
         for segment in t.split(separator: "|") {
             let lower = ByteText.trim(segment).prefix(12).lowercased()
-            for l in contactLabels where lower.hasPrefix(l) {
-                let rest = lower.dropFirst(l.count).drop(while: { $0 == " " || $0 == "." })
+            for l in contactLabels where lower.utf8.starts(with: l.utf8) {
+                let rest = lower[lower.utf8.index(lower.utf8.startIndex, offsetBy: l.utf8.count)...].drop(while: { $0 == " " || $0 == "." })
                 if rest.first == ":" || rest.first == "：" { return true }
             }
         }

@@ -47,11 +47,28 @@ public struct Redactor: @unchecked Sendable {
         return role
     }
 
+    /// The first two bytes of each phone label, every case variant, as a 65,536-bit set: `t` or a CJK lead byte
+    /// alone starts too much text to try every label there.
+    static let labelPairs: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for label in phoneLabels where label.count >= 2 {
+            for a in ByteText.caseVariants(label[0]) {
+                for b in ByteText.caseVariants(label[1]) {
+                    let pair = Int(a) << 8 | Int(b)
+                    bits[pair >> 6] |= 1 << UInt64(pair & 63)
+                }
+            }
+        }
+        return bits
+    }()
+
     static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        byteRoles.withUnsafeBufferPointer { roles in mayHoldPII(p, roles: roles) }
+        byteRoles.withUnsafeBufferPointer { roles in
+            labelPairs.withUnsafeBufferPointer { pairs in mayHoldPII(p, roles: roles, labelPairs: pairs) }
+        }
     }
 
-    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>, labelPairs: UnsafeBufferPointer<UInt64>) -> Bool {
         let n = p.count
         @inline(__always) func digit(_ k: Int) -> Bool { k >= 0 && k < n && (p[k] &- 0x30) < 10 }
         @inline(__always) func wordish(_ k: Int) -> Bool {
@@ -64,7 +81,8 @@ public struct Redactor: @unchecked Sendable {
             let c = p[k]
             let role = roles[Int(c)]
             if role == 0 { k += 1; continue }
-            if role & 4 != 0, startsLabel(p, k) { return true }
+            if role & 4 != 0, k + 1 < n, case let pair = Int(c) << 8 | Int(p[k + 1]), labelPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0,
+               labelBeforeNumber(p, k) { return true }
             if c == 0x28, k + 1 < n, p[k + 1] == 0x30 { return true }                       // "(0"
             if c == 0x2B, k + 2 < n, p[k + 1] == 0x38, p[k + 2] == 0x36 { return true }     // "+86"
             guard role & 1 != 0, !digit(k - 1) else { k += 1; continue }
@@ -90,12 +108,21 @@ public struct Redactor: @unchecked Sendable {
         return false
     }
 
-    /// Whether a phone label (either case) starts at byte `i`.
-    private static func startsLabel(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
-        for label in phoneLabels where i + label.count <= p.count {
+    /// Whether a phone label (either case) starts at byte `i` with a number after it, as the labelled rule needs:
+    /// colons (ASCII or full-width) and spaces, then a digit or `+`.
+    private static func labelBeforeNumber(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        let n = p.count
+        for label in phoneLabels where i + label.count <= n {
             var j = 0
             while j < label.count, (label[j] < 0x80 ? p[i + j] | 0x20 : p[i + j]) == label[j] { j += 1 }
-            if j == label.count { return true }
+            guard j == label.count else { continue }
+            var k = i + j
+            while k < n {
+                if p[k] == 0x3A || p[k] == 0x20 { k += 1; continue }
+                if k + 2 < n, p[k] == 0xEF, p[k + 1] == 0xBC, p[k + 2] == 0x9A { k += 3; continue }
+                break
+            }
+            if k < n, (p[k] &- 0x30) < 10 || p[k] == 0x2B { return true }
         }
         return false
     }

@@ -64,8 +64,10 @@ public struct IngestProgress: Sendable {
 public final class Ingester: @unchecked Sendable {
     let kb: KnowledgeBase
     public var redact = true
-    /// Files per transaction (and per parse chunk).
+    /// Files per transaction.
     public var batchFiles = 200
+    /// How many files the parsing threads may run ahead of the writer (bounds the memory parsed mail holds).
+    public var parseWindow = 400
     public var progress: (@Sendable (IngestProgress) -> Void)?
 
     public init(_ kb: KnowledgeBase) { self.kb = kb }
@@ -221,7 +223,7 @@ public final class Ingester: @unchecked Sendable {
         var done = 0
         var lastReport = Date.distantPast
         var allCreated = Set<Int64>(), allAffected = Set<Int64>()
-        let pipeline = ParsePipeline(files: files, window: 2 * batchFiles) { [self] path in prepare(path, known: known) }
+        let pipeline = ParsePipeline(files: files, window: parseWindow) { [self] path in prepare(path, known: known) }
         pipeline.start(workers: 2)
         defer { pipeline.cancel() }
         for batchStart in stride(from: 0, to: files.count, by: batchFiles) {

@@ -245,12 +245,14 @@ struct OtherExtractorTests {
     @Test("the cheap PII test lets every maskable form through and keeps dates, times and WinDbg values out")
     func piiPrefilter() {
         for text in ["身份证号：110223198601270039", "手机：13800138000", "+86 138 0013 8000", "138 0013 8000", "TEL：0756-3395361",
-                     "(02) 2388-1234", "+86 (510) 66657739", "电话 12345", "Phone: 555 0100 22", "86-13912345678", "8613912345678"] {
+                     "(02) 2388-1234", "+86 (510) 66657739", "电话 12345", "Phone: 555 0100 22", "86-13912345678", "8613912345678",
+                     "座机：：  010 1234", "MOBILE:+1 425 555", "telephone 555 0100 12"] {
             #expect(Redactor.mayHoldPII(text[...]), "\(text)")
         }
         for text in ["Sent: 2020-08-18 10:23:45", "Arg4: 0000000000000002, (reserved)", "00 ffff8401`32bdd808 fffff801`40745107 nt!KeBugCheckEx",
                      "build 19045.3324 and KB4559003", "BUGCHECK_P1: ffffd70a1d8e2000", "Debug session time: Tue Aug 18 10:23:45.123 2020 (UTC + 8:00)",
-                     "lmvm vwifimf  Timestamp: 5C3FC5E4 (Thu Jan 17 07:59:00 2019) CheckSum: 000132E1 ImageSize: 0001B000"] {
+                     "lmvm vwifimf  Timestamp: 5C3FC5E4 (Thu Jan 17 07:59:00 2019) CheckSum: 000132E1 ImageSize: 0001B000",
+                     "电话无人接听，手机关机", "Telemetry service, mobile hotspot", "请电话联系"] {
             #expect(!Redactor.mayHoldPII(text[...]), "\(text)")
         }
     }
