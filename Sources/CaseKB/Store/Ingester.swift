@@ -79,6 +79,8 @@ public final class Ingester: @unchecked Sendable {
 
     /// Set while a run fills a knowledge base that held no messages when it began (see `FreshRunIndex`).
     var freshIndex: FreshRunIndex?
+    /// Keys the first-import index may hold before the run asks the database instead.
+    var freshIndexLimit = FreshRunIndex.defaultLimit
 
     /// A file read, hashed, parsed, redacted and extracted, ready to write.
     struct Prepared: Sendable {
@@ -394,6 +396,7 @@ public final class Ingester: @unchecked Sendable {
             }
             freshIndex?.record(dedupKey: dedup, sent: KnowledgeBase.millis(m.sent), caseID: caseID,
                                linking: keys.linking.filter { !$0.hasPrefix("subjroot:") }, owned: keys.owned)
+            if let index = freshIndex, index.keyCount > freshIndexLimit { freshIndex = nil }
             let f = p.fts[k]
             try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)")
                 .execute(arguments: [messageRow, f.0, f.1, f.2])
@@ -586,8 +589,13 @@ public final class Ingester: @unchecked Sendable {
 
 /// Which case holds a thread key, kept in memory while a run fills an empty knowledge base: the answers the
 /// `message_keys` queries would give, without two queries per key. A first import is where ingest speed matters
-/// most; a run that starts with messages stored asks the database, which also knows the earlier runs' keys.
+/// most; a run that starts with messages stored asks the database, which also knows the earlier runs' keys. Bounded:
+/// past a limit of keys the run drops it and asks the database (which holds every key) for the rest, so a very large
+/// first import keeps its memory flat.
 final class FreshRunIndex {
+    /// Keys held at most by default (about 100 bytes each).
+    static let defaultLimit = 150_000
+    private(set) var keyCount = 0
     private var linking: [String: [Int64]] = [:]
     private var earliestOwner: [String: (sent: Int64?, caseID: Int64)] = [:]
     private var dedupKeys = Set<String>()
@@ -612,6 +620,7 @@ final class FreshRunIndex {
 
     func record(dedupKey: String, sent: Int64?, caseID: Int64, linking keys: [String], owned: [String]) {
         dedupKeys.insert(dedupKey)
+        keyCount += 1 + keys.count + owned.count
         for key in keys { linking[key, default: []].append(caseID) }
         for key in owned {
             if let e = earliestOwner[key] {

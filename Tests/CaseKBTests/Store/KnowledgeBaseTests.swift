@@ -280,6 +280,12 @@ struct KnowledgeBaseTests {
         #expect(try partition(fresh) == expected)
         let freshCases = try fresh.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") }
         #expect(expected.count == freshCases)
+        // a first import whose key index fills up part-way and hands over to the database
+        let handedOver = try KnowledgeBase(path: dir.appendingPathComponent("handover.sqlite").path)
+        let small = Ingester(handedOver)
+        small.freshIndexLimit = 400
+        _ = try small.run(paths: paths)
+        #expect(try partition(handedOver) == expected)
     }
 
     /// The `casekb` binary beside the test binary.
