@@ -90,6 +90,10 @@ public struct Message: Sendable, Codable, Hashable {
     public var isForwardedCopy: Bool
     /// For a forwarded copy: the Message-ID of the mail that carried it (it joins that mail's case).
     public var forwardedIn: String?
+    /// The body line where an HTML quote marker put the start of quoted mail, if one did. With the body it
+    /// determines new text, quoted text and signature (`QuoteSplitter.split(_:quoteStartLine:)`), so the
+    /// knowledge base stores only the body and the new text, and masking digits (which keeps lines) keeps it valid.
+    public var quoteStartLine: Int?
 
     public init(source: SourceLocation, messageID: String? = nil, inReplyTo: String? = nil, references: [String] = [],
                 conversationID: String? = nil, from: MailAddress, to: [MailAddress] = [], cc: [MailAddress] = [],
@@ -109,10 +113,22 @@ public struct Message: Sendable, Codable, Hashable {
         self.attachments = attachments
         self.isForwardedCopy = isForwardedCopy
         self.forwardedIn = nil
-        let parts = QuoteSplitter.shared.split(body, quoteStartHint: htmlQuoteStart)
+        self.quoteStartLine = htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: body) }
+        let parts = QuoteSplitter.shared.split(body, quoteStartLine: quoteStartLine)
         self.newText = parts.newText
         self.quotedText = parts.quotedText
         self.signature = parts.signature
+    }
+
+    /// The message with another body of the same lines (a redacted one): its parts split again from it.
+    public func withBody(_ newBody: String) -> Message {
+        var m = self
+        m.body = newBody
+        let parts = QuoteSplitter.shared.split(newBody, quoteStartLine: quoteStartLine)
+        m.newText = parts.newText
+        m.quotedText = parts.quotedText
+        m.signature = parts.signature
+        return m
     }
 }
 

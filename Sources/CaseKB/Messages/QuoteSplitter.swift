@@ -162,18 +162,26 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     /// Split the body. `quoteStartHint` is where an HTML quote marker began in `body`, when the body came from HTML.
-    public func split(_ body: String, quoteStartHint: String.Index? = nil) -> Parts {
+    /// The line of `body` (0-based, lines split at LF) that holds `index`; nil at or past the end.
+    public static func line(of index: String.Index, in body: String) -> Int? {
+        guard index < body.endIndex else { return nil }
+        return body.utf8[..<index].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+
+    /// Split a body whose quoted mail starts at `quoteStartHint` when an HTML marker said so.
+    public func split(_ body: String, quoteStartHint: String.Index?) -> Parts {
+        split(body, quoteStartLine: quoteStartHint.flatMap { QuoteSplitter.line(of: $0, in: body) })
+    }
+
+    /// Split a body into new text, quoted text and signature; `quoteStartLine` is the line an HTML quote marker
+    /// put the start of quoted mail on, if any.
+    public func split(_ body: String, quoteStartLine: Int? = nil) -> Parts {
         // lines are found as far as the decisions read: the quoted history below the cut is never split into lines
         var lines = LineSource(body)
         var quotedFlags: [Bool] = []
         var cut: Int? = nil
 
-        if let hint = quoteStartHint, hint < body.endIndex {
-            // The line that holds the hint position.
-            var k = 0
-            while lines.has(k + 1), lines.start(k + 1) <= hint { k += 1 }
-            cut = k
-        }
+        if let line = quoteStartLine, lines.has(line) { cut = line }
         var i = 0
         while lines.has(i), cut == nil || i < cut! {
             let line = lines[i]
@@ -257,9 +265,6 @@ public struct QuoteSplitter: @unchecked Sendable {
         }
 
         subscript(_ k: Int) -> Substring { text[starts[k]..<ends[k]] }
-
-        /// Where line `k` starts in the text.
-        func start(_ k: Int) -> String.Index { starts[k] }
 
         /// The text from line `k` (already found) to the end.
         func rest(from k: Int) -> Substring { text[starts[k]...] }

@@ -193,16 +193,12 @@ public struct Redactor: @unchecked Sendable {
         return line
     }
 
-    /// A message with personal data masked in every text field, its subject and its sender's name. New text, quoted
-    /// text and signature are parts of the body: when the body holds nothing to mask, neither do they.
+    /// A message with personal data masked in every text field and its subject. New text, quoted text and signature
+    /// are parts of the body: they are split again from the masked body (masking keeps every line), so they are
+    /// exactly what the stored body gives when a case is shown.
     public func redact(_ m: Message) -> Message {
-        var r = m
-        r.body = redact(m.body)
-        if r.body != m.body {
-            r.newText = redact(m.newText)
-            r.quotedText = redact(m.quotedText)
-            r.signature = redact(m.signature)
-        }
+        let body = redact(m.body)
+        var r = body == m.body ? m : m.withBody(body)
         r.subject = redact(m.subject)
         r.attachments = m.attachments.map { a in var b = a; b.text = a.text.map(redact); return b }
         return r

@@ -377,11 +377,11 @@ public final class Ingester: @unchecked Sendable {
             affected.insert(caseID)
             try db.cachedStatement(sql: """
                 INSERT INTO messages(case_id, source_file_id, source_index, byte_offset, dedup_key, message_id, in_reply_to, refs,
-                    from_name, from_address, sent, subject, body, new_text, quoted_text, signature, is_forwarded_copy)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    from_name, from_address, sent, subject, body, new_text, quote_start_line, is_forwarded_copy)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """).execute(arguments: [caseID, fileID, m.source.index, m.source.byteOffset, dedup, m.messageID, m.inReplyTo,
                                          p.referencesJSON[k], m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
-                                         m.body, m.newText, m.quotedText, m.signature, m.isForwardedCopy])
+                                         m.body, m.newText, m.quoteStartLine, m.isForwardedCopy])
             let messageRow = db.lastInsertedRowID
             if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
             for a in m.attachments {

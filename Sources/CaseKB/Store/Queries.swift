@@ -206,7 +206,10 @@ extension KnowledgeBase {
                                 messageID: r["message_id"], inReplyTo: r["in_reply_to"], references: KnowledgeBase.decode([String].self, r["refs"]) ?? [],
                                 from: MailAddress(name: r["from_name"], address: r["from_address"]), sent: KnowledgeBase.date(r["sent"]),
                                 subject: r["subject"], body: "", attachments: attachments, isForwardedCopy: r["is_forwarded_copy"])
-                m.body = r["body"]; m.newText = r["new_text"]; m.quotedText = r["quoted_text"]; m.signature = r["signature"]
+                // quoted text and signature are split again from the stored body (see Schema/005_quotes_derived.sql)
+                m.quoteStartLine = r["quote_start_line"]
+                m = m.withBody(r["body"])
+                m.newText = r["new_text"]
                 messages.append(m)
                 facts.append(MessageExtractor().extract(m, index: messages.count))
             }

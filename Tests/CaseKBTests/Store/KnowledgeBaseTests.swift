@@ -288,6 +288,35 @@ struct KnowledgeBaseTests {
         #expect(try partition(handedOver) == expected)
     }
 
+    @Test("show splits quoted text and signature from the stored body exactly as the ingest split the redacted mail")
+    func quotesDerivedFromStoredBody() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        let paths = [Fixtures.corpus("threads"), Fixtures.corpus("eval")]
+        _ = try Ingester(kb).run(paths: paths)
+        var parsed: [String: Message] = [:]
+        for file in MailReader.expand(paths).files {
+            for m in MailReader.read(path: file).messages.map(Redactor.shared.redact) { parsed[ThreadKeys.dedupKey(m)] = m }
+        }
+        let keys = try kb.pool.read { db in try String.fetchAll(db, sql: "SELECT key FROM cases") }
+        var compared = 0, withQuotes = 0, withSignature = 0, withHTMLHint = 0
+        for key in keys {
+            for m in try kb.show(key).thread.messages {
+                let original = try #require(parsed[ThreadKeys.dedupKey(m)], "\(key)")
+                #expect(m.newText == original.newText, "\(key)")
+                #expect(m.quotedText == original.quotedText, "\(key)")
+                #expect(m.signature == original.signature, "\(key)")
+                compared += 1
+                if !m.quotedText.isEmpty { withQuotes += 1 }
+                if !m.signature.isEmpty { withSignature += 1 }
+                if m.quoteStartLine != nil { withHTMLHint += 1 }
+            }
+        }
+        #expect(compared > 60)
+        #expect(withQuotes > 20 && withSignature > 10 && withHTMLHint >= 1)
+    }
+
     /// The `casekb` binary beside the test binary.
     static var casekbBinary: String? {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
