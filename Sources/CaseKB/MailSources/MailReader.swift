@@ -54,7 +54,18 @@ public enum MailReader {
 
     /// Read one file, detecting its format from content. `contents`, when the caller already holds the file's bytes
     /// (the ingest reads each file once to hash and parse it), spares reading it again; an mbox is always streamed.
-    public static func read(path: String, contents: [UInt8]? = nil) -> FileReadResult {
+    /// With a `redactor`, personal data is masked in every message, each body before it is split into new text,
+    /// quoted text and signature (so the parts are what the masked body gives, and the split runs once).
+    public static func read(path: String, contents: [UInt8]? = nil, redactor: Redactor? = nil) -> FileReadResult {
+        var result = readUnmasked(path: path, contents: contents, redactor: redactor)
+        if let redactor, !result.messages.isEmpty, result.format == .crmExport || result.format == .html {
+            // these formats build their messages elsewhere: masked, and split again where a body changed
+            result.messages = result.messages.map(redactor.redact)
+        }
+        return result
+    }
+
+    private static func readUnmasked(path: String, contents: [UInt8]?, redactor: Redactor?) -> FileReadResult {
         var result = FileReadResult(path: path, format: nil, size: 0, messages: [], diagnostics: [])
         let bytes: [UInt8]
         if let contents {
@@ -68,7 +79,7 @@ public enum MailReader {
             case .tooLarge(let size):
                 // only an mbox may be this large: look at its start, then stream it
                 result.size = size
-                return readLarge(path: path, size: size, into: result)
+                return readLarge(path: path, size: size, into: result, redactor: redactor)
             }
         }
         let size = bytes.count
@@ -86,7 +97,7 @@ public enum MailReader {
                     return result
                 }
                 defer { try? handle.close() }
-                readMbox(handle: handle, path: path, into: &result)
+                readMbox(handle: handle, path: path, into: &result, redactor: redactor)
                 return result
             }
             switch format {
@@ -98,7 +109,7 @@ public enum MailReader {
                 result.messages = r.messages
                 result.diagnostics = r.diagnostics
             case .eml:
-                let (msgs, diags) = messages(fromMail: bytes, file: path, format: .eml, index: 1, byteOffset: 0)
+                let (msgs, diags) = messages(fromMail: bytes, file: path, format: .eml, index: 1, byteOffset: 0, redactor: redactor)
                 result.messages = msgs
                 result.diagnostics = diags
             case .html:
@@ -119,7 +130,7 @@ public enum MailReader {
     }
 
     /// A file over `maxMessageBytes`: streamed when it is an mbox, refused otherwise.
-    static func readLarge(path: String, size: Int, into start: FileReadResult) -> FileReadResult {
+    static func readLarge(path: String, size: Int, into start: FileReadResult, redactor: Redactor?) -> FileReadResult {
         var result = start
         guard let handle = FileHandle(forReadingAtPath: path) else {
             result.diagnostics.append(Diagnostic(file: path, message: "cannot open file"))
@@ -133,7 +144,7 @@ public enum MailReader {
         case .success(let format) where format == .mbox:
             result.format = format
             try? handle.seek(toOffset: 0)
-            readMbox(handle: handle, path: path, into: &result)
+            readMbox(handle: handle, path: path, into: &result, redactor: redactor)
         case .success(let format):
             result.format = format
             result.diagnostics.append(Diagnostic(file: path, message: "file is \(size / (1 << 20)) MiB; a single message over \(maxMessageBytes >> 20) MiB is not read"))
@@ -142,7 +153,8 @@ public enum MailReader {
     }
 
     /// Messages from one RFC 5322 mail (its forwarded message/rfc822 parts become messages too).
-    public static func messages(fromMail bytes: [UInt8], file: String, format: MailFormat, index: Int, byteOffset: Int) -> ([Message], [Diagnostic]) {
+    public static func messages(fromMail bytes: [UInt8], file: String, format: MailFormat, index: Int, byteOffset: Int,
+                                redactor: Redactor? = nil) -> ([Message], [Diagnostic]) {
         let parsed = MIMEParser.parse(bytes)
         var diags = parsed.problems.map {
             Diagnostic(file: file, severity: $0.severity, byteOffset: byteOffset + $0.offset, messageNumber: format == .mbox ? index : nil, message: $0.message)
@@ -160,7 +172,9 @@ public enum MailReader {
             if sent == nil, let received = h.value("Received"), let semi = received.lastIndex(of: ";") {
                 sent = MailDate.parseRFC5322(String(received[received.index(after: semi)...]))
             }
-            return Message(
+            // masked before the split (masking keeps lines, so the HTML quote marker's line still holds)
+            let quoteLine = p.htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: p.body) }
+            let message = Message(
                 source: SourceLocation(file: file, format: format, index: index, byteOffset: byteOffset),
                 messageID: ids("Message-ID").first,
                 inReplyTo: ids("In-Reply-To").first,
@@ -171,10 +185,11 @@ public enum MailReader {
                 cc: AddressList.parse(h.value("Cc") ?? ""),
                 sent: sent,
                 subject: ByteText.replacing(0x0A, with: 0x20, in: h.value("Subject") ?? ""),
-                body: p.body,
+                body: redactor.map { $0.redact(p.body) } ?? p.body,
                 attachments: p.attachments,
                 isForwardedCopy: forwarded,
-                htmlQuoteStart: p.htmlQuoteStart)
+                quoteStartLine: quoteLine)
+            return redactor.map { $0.redactFields(message) } ?? message
         }
         out.append(make(parsed, forwarded: false))
         var queue = parsed.forwarded
@@ -214,7 +229,7 @@ public enum MailReader {
     }
 
     /// Stream an mbox message by message: `From ` lines after a blank line split messages, `>From` is unescaped.
-    static func readMbox(handle: FileHandle, path: String, into result: inout FileReadResult) {
+    static func readMbox(handle: FileHandle, path: String, into result: inout FileReadResult, redactor: Redactor?) {
         var buffer: [UInt8] = []
         var bufferBase = 0            // file offset of buffer[0]
         var eof = false
@@ -231,7 +246,7 @@ public enum MailReader {
                 // drop the blank line that precedes the next From line
                 while let l = current.last, l == 0x0A || l == 0x0D { current.removeLast() }
                 current.append(0x0A)
-                let (msgs, diags) = messages(fromMail: current, file: path, format: .mbox, index: currentIndex, byteOffset: currentStart)
+                let (msgs, diags) = messages(fromMail: current, file: path, format: .mbox, index: currentIndex, byteOffset: currentStart, redactor: redactor)
                 result.messages += msgs
                 result.diagnostics += diags
             }

@@ -98,7 +98,7 @@ public struct Message: Sendable, Codable, Hashable {
     public init(source: SourceLocation, messageID: String? = nil, inReplyTo: String? = nil, references: [String] = [],
                 conversationID: String? = nil, from: MailAddress, to: [MailAddress] = [], cc: [MailAddress] = [],
                 sent: Date?, subject: String, body: String, attachments: [Attachment] = [], isForwardedCopy: Bool = false,
-                htmlQuoteStart: String.Index? = nil) {
+                htmlQuoteStart: String.Index? = nil, quoteStartLine: Int? = nil) {
         self.source = source
         self.messageID = messageID
         self.inReplyTo = inReplyTo
@@ -113,7 +113,7 @@ public struct Message: Sendable, Codable, Hashable {
         self.attachments = attachments
         self.isForwardedCopy = isForwardedCopy
         self.forwardedIn = nil
-        self.quoteStartLine = htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: body) }
+        self.quoteStartLine = htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: body) } ?? quoteStartLine
         let parts = QuoteSplitter.shared.split(body, quoteStartLine: quoteStartLine)
         self.newText = parts.newText
         self.quotedText = parts.quotedText

@@ -198,7 +198,12 @@ public struct Redactor: @unchecked Sendable {
     /// exactly what the stored body gives when a case is shown.
     public func redact(_ m: Message) -> Message {
         let body = redact(m.body)
-        var r = body == m.body ? m : m.withBody(body)
+        return redactFields(body == m.body ? m : m.withBody(body))
+    }
+
+    /// A message with its subject and attachment texts masked (the body as it is: for a body masked before it was split).
+    public func redactFields(_ m: Message) -> Message {
+        var r = m
         r.subject = redact(m.subject)
         r.attachments = m.attachments.map { a in var b = a; b.text = a.text.map(redact); return b }
         return r

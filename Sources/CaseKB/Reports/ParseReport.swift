@@ -134,10 +134,7 @@ public enum ThreadParser {
     /// Read `paths`, mask personal data (unless `redact` is false) and group the messages into cases.
     public static func parse(paths: [String], redact: Bool = true) -> (cases: [CaseThread], files: [FileReadResult], diagnostics: [Diagnostic]) {
         let (files, diags) = MailReader.expand(paths)
-        var results = files.map { MailReader.read(path: $0) }
-        if redact {
-            for k in results.indices { results[k].messages = results[k].messages.map(Redactor.shared.redact) }
-        }
+        let results = files.map { MailReader.read(path: $0, redactor: redact ? Redactor.shared : nil) }
         let cases = CaseGrouper.group(results.flatMap(\.messages))
         return (cases, results, diags)
     }

@@ -109,8 +109,7 @@ public final class Ingester: @unchecked Sendable {
             return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: true,
                             result: FileReadResult(path: path, format: nil, size: hashed.size, messages: [], diagnostics: []), fts: [])
         }
-        var result = MailReader.read(path: path, contents: contents)
-        if redact { result.messages = result.messages.map(Redactor.shared.redact) }
+        let result = MailReader.read(path: path, contents: contents, redactor: redact ? Redactor.shared : nil)
         let extractor = MessageExtractor()
         var decoded: [MessageFacts?] = []
         var fts: [(String, String, String)] = []
