@@ -80,35 +80,43 @@ public struct SimilarityScorer: Sendable {
                 byKind[k, default: [:]][t] = byKind[k]?[t] ?? pos ?? 0
             }
         }
-        func has(_ kind: String, _ term: String) -> Int? { byKind[kind]?[term] }
     }
 
-
-    /// Raw score of candidate `c` for query `q`; `idf(kind, term)`.
+    /// Raw score of candidate `c` for query `q`; `idf(kind, term)`. `shared` lists the terms they share, by kind.
     public func score(_ q: CrashSignature, _ c: CaseTerms, idf: (String, String) -> Double) -> (score: Double, shared: [String: [String]]) {
-        var s = 0.0
         var shared: [String: [String]] = [:]
+        let s = score(q, c, idf: idf) { kind, term in shared[kind, default: []].append(term) }
+        return (s, shared)
+    }
+
+    /// The raw score alone, each shared term reported to `share` (a self-score needs none collected).
+    func score(_ q: CrashSignature, _ c: CaseTerms, idf: (String, String) -> Double, share: (String, String) -> Void) -> Double {
+        // one dictionary per kind, looked up once, not once per term
+        let frames = c.byKind["frame"] ?? [:], edges = c.byKind["edge"] ?? [:], blame = c.byKind["blame"] ?? [:]
+        let pool = c.byKind["pool"] ?? [:], exact = c.byKind["exact"] ?? [:], core = c.byKind["core"] ?? [:]
+        let families = c.byKind["family"] ?? [:], modules = c.byKind["module"] ?? [:]
+        var s = 0.0
         for (i, f) in q.frames.enumerated() {
-            guard let j = c.has("frame", f) else { continue }
+            guard let j = frames[f] else { continue }
             let pos = 1.0 / (1.0 + 0.15 * Double(i)) * 1.0 / (1.0 + 0.1 * Double(abs(i - j)))
             s += weights.frame * idf("frame", f) * pos
-            shared["frame", default: []].append(f)
+            share("frame", f)
         }
-        for e in q.edges where c.has("edge", e) != nil { s += weights.edge * idf("edge", e); shared["edge", default: []].append(e) }
-        for (r, b) in q.blame.enumerated() where c.has("blame", b) != nil {
-            let theirRank = c.has("blame", b) ?? 0
+        for e in q.edges where edges[e] != nil { s += weights.edge * idf("edge", e); share("edge", e) }
+        for (r, b) in q.blame.enumerated() {
+            guard let theirRank = blame[b] else { continue }
             s += weights.blame * idf("blame", b) / (1.0 + Double(r) + Double(theirRank) * 0.5)
-            shared["blame", default: []].append(b)
+            share("blame", b)
         }
-        for p in q.pool where c.has("pool", p) != nil { s += weights.pool * idf("pool", p); shared["pool", default: []].append(p) }
-        for k in q.exactKeys where c.has("exact", k) != nil { s += weights.exact * idf("exact", k); shared["exact", default: []].append(k) }
-        for k in q.coreKeys where c.has("core", k) != nil { s += weights.core * idf("core", k); shared["core", default: []].append(k) }
-        for f in q.families where c.has("family", f) != nil { s += weights.family; shared["family", default: []].append(f) }
-        for (i, m) in q.modules.enumerated() where c.has("module", m) != nil {
+        for p in q.pool where pool[p] != nil { s += weights.pool * idf("pool", p); share("pool", p) }
+        for k in q.exactKeys where exact[k] != nil { s += weights.exact * idf("exact", k); share("exact", k) }
+        for k in q.coreKeys where core[k] != nil { s += weights.core * idf("core", k); share("core", k) }
+        for f in q.families where families[f] != nil { s += weights.family; share("family", f) }
+        for (i, m) in q.modules.enumerated() where modules[m] != nil {
             s += weights.module * idf("module", m) / (1.0 + 0.3 * Double(i))
-            shared["module", default: []].append(m)
+            share("module", m)
         }
-        return (s, shared)
+        return s
     }
 
     /// Reasons an engineer can check in seconds.
@@ -240,7 +248,7 @@ extension KnowledgeBase {
         }
         if let ex = excluding { prelim[ex] = nil }
         let scorer = SimilarityScorer()
-        let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf).score, 1e-9)
+        let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf, share: { _, _ in }), 1e-9)
         // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
         let rareIDF = max(0.1, log((n + 1) / 1.5))
         let theirIDF: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }
@@ -257,7 +265,7 @@ extension KnowledgeBase {
                 return TermFrequencies.Candidate(terms: terms, signature: CrashSignature(terms: terms))
             }
             let (s, shared) = scorer.score(q, candidate.terms, idf: idf)
-            let theirSelf = max(scorer.score(candidate.signature, candidate.terms, idf: theirIDF).score, 1e-9)
+            let theirSelf = max(scorer.score(candidate.signature, candidate.terms, idf: theirIDF, share: { _, _ in }), 1e-9)
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
             scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared, candidate.signature.frames))
         }
