@@ -196,11 +196,8 @@ extension KnowledgeBase {
     func writeSignature(caseID: Int64, _ s: CrashSignature, db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM signature_terms WHERE case_id = ?").execute(arguments: [caseID])
         let terms = SimilarityScorer.CaseTerms(s)
-        for (kind, map) in terms.byKind {
-            for (term, pos) in map {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO signature_terms(case_id, kind, term, position) VALUES (?,?,?,?)").execute(arguments: [caseID, kind, term, pos])
-            }
-        }
+        let rows = terms.byKind.flatMap { kind, map in map.map { term, pos -> [(any DatabaseValueConvertible)?] in [caseID, kind, term, pos] } }
+        try KnowledgeBase.insertRows("signature_terms", columns: ["case_id", "kind", "term", "position"], rows, orIgnore: true, db: db)
     }
 
     func caseTerms(_ caseID: Int64, db: Database) throws -> SimilarityScorer.CaseTerms {

@@ -642,32 +642,33 @@ enum FactWriter {
         for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
             try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").execute(arguments: [caseID])
         }
-        func provenance(_ table: String, _ id: Int64, _ s: TextSpan) throws {
-            try db.cachedStatement(sql: "INSERT INTO provenance(case_id, fact_table, fact_id, position, field, start, end) VALUES (?,?,?,?,?,?,?)")
-                .execute(arguments: [caseID, table, id, s.message, s.field, s.start, s.end])
+        // provenance rows and stack frames are written a few statements at a time (`KnowledgeBase.insertRows`)
+        var provenanceRows: [[(any DatabaseValueConvertible)?]] = []
+        func provenance(_ table: String, _ id: Int64, _ s: TextSpan) {
+            provenanceRows.append([caseID, table, id, s.message, s.field, s.start, s.end])
         }
         for (role, list) in [("crash", k.bugchecks), ("mention", k.bugcheckMentions)] {
             for b in list {
                 try db.cachedStatement(sql: "INSERT INTO bugchecks(case_id, code, name, args, arg_meanings, written_as, role, messages) VALUES (?,?,?,?,?,?,?,?)")
                     .execute(arguments: [caseID, b.code, b.name, KnowledgeBase.json(b.args), KnowledgeBase.json(b.argMeanings), b.writtenAs, role, KnowledgeBase.json(b.messages)])
-                try provenance("bugchecks", db.lastInsertedRowID, b.source)
+                provenance("bugchecks", db.lastInsertedRowID, b.source)
             }
         }
         for s in k.stacks {
             try db.cachedStatement(sql: "INSERT INTO stacks(case_id, command, frames, inline_frames, messages) VALUES (?,?,?,?,?)")
                 .execute(arguments: [caseID, s.command, KnowledgeBase.json(s.frames), KnowledgeBase.json(s.inlineFrames), KnowledgeBase.json(s.messages)])
             let sid = db.lastInsertedRowID
-            for (pos, text) in s.frames.enumerated() {
+            let frames = s.frames.enumerated().map { pos, text -> [(any DatabaseValueConvertible)?] in
                 let f = StackExtractor.parseCallSite(text[...], inline: s.inlineFrames.contains(pos), allowBareModule: true)
-                try db.cachedStatement(sql: "INSERT INTO stack_frames(stack_id, position, module, function, offset, address, is_inline) VALUES (?,?,?,?,?,?,?)")
-                    .execute(arguments: [sid, pos, f?.module, f?.function, f?.offset.map { Int64(bitPattern: $0) }, f?.address, s.inlineFrames.contains(pos)])
+                return [sid, pos, f?.module, f?.function, f?.offset.map { Int64(bitPattern: $0) }, f?.address, s.inlineFrames.contains(pos)]
             }
-            for src in s.sources { try provenance("stacks", sid, src) }
+            try KnowledgeBase.insertRows("stack_frames", columns: ["stack_id", "position", "module", "function", "offset", "address", "is_inline"], frames, db: db)
+            for src in s.sources { provenance("stacks", sid, src) }
         }
         for p in k.poolTags {
             try db.cachedStatement(sql: "INSERT INTO pool_tags(case_id, tag, owner, suspect, blocks, messages) VALUES (?,?,?,?,?,?)")
                 .execute(arguments: [caseID, p.tag, p.owner, p.suspect, KnowledgeBase.json(p.blocks), KnowledgeBase.json(p.messages)])
-            try provenance("pool_tags", db.lastInsertedRowID, p.source)
+            provenance("pool_tags", db.lastInsertedRowID, p.source)
         }
         for m in k.modules {
             try db.cachedStatement(sql: """
@@ -675,7 +676,7 @@ enum FactWriter {
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
                 """).execute(arguments: [caseID, m.name, FrameRules.canonicalModule(m.name), m.image, m.path, m.timestamp, m.checksum, m.imageSize,
                                          m.fileVersion, KnowledgeBase.json(m.origins), m.thirdParty, KnowledgeBase.json(m.messages)])
-            try provenance("modules", db.lastInsertedRowID, m.source)
+            provenance("modules", db.lastInsertedRowID, m.source)
         }
         for (rank, c) in k.culpritDetails.enumerated() {
             try db.cachedStatement(sql: "INSERT INTO culprits(case_id, rank, module, name_key, score, evidence) VALUES (?,?,?,?,?,?)")
@@ -684,13 +685,13 @@ enum FactWriter {
         for r in k.recommendations {
             try db.cachedStatement(sql: "INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)")
                 .execute(arguments: [caseID, r.message, r.action, r.target, r.text])
-            try provenance("recommendations", db.lastInsertedRowID, r.source)
+            provenance("recommendations", db.lastInsertedRowID, r.source)
         }
         let e = k.entities
         for (kind, values) in [("kb", e.kb), ("error_code", e.errorCodes), ("os_version", e.osVersions), ("machine_model", e.machineModels), ("ndis_filter", e.ndisFilters)] {
             for v in values {
                 try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,NULL)").execute(arguments: [caseID, kind, v])
-                if let s = e.sources["\(kind):\(v)"] { try provenance("entities", db.lastInsertedRowID, s) }
+                if let s = e.sources["\(kind):\(v)"] { provenance("entities", db.lastInsertedRowID, s) }
             }
         }
         for (key, values) in e.analyzeFields {
@@ -698,5 +699,6 @@ enum FactWriter {
                 try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,'analyze_field',?,?)").execute(arguments: [caseID, v, key])
             }
         }
+        try KnowledgeBase.insertRows("provenance", columns: ["case_id", "fact_table", "fact_id", "position", "field", "start", "end"], provenanceRows, db: db)
     }
 }
