@@ -237,6 +237,9 @@ public enum MIMEParser {
         HeaderValue(h.value("Content-Type") ?? "text/plain")
     }
 
+    /// Between alternatives, the plain part is chosen unless it is much shorter: under 60 % of the HTML's visible text.
+    static func plainWins(plain: Int, html: Int) -> Bool { plain * 10 >= html * 6 }
+
     /// Non-space UTF-8 bytes: how long a rendered part is for choosing between alternatives.
     static func visibleLength(_ text: String) -> Int {
         text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
@@ -275,7 +278,7 @@ public enum MIMEParser {
                 let html = children.last { $0.1.isHTML }?.1
                 var chosen = plain ?? html ?? children.first?.1 ?? Rendered()
                 if let p = plain, let h = html {
-                    if visibleLength(p.text) * 10 < visibleLength(h.text) * 6 { chosen = h }
+                    if !plainWins(plain: visibleLength(p.text), html: visibleLength(h.text)) { chosen = h }
                     else if !p.text.isEmpty, h.quoteStartUTF8 != nil, chosen.quoteStartUTF8 == nil {
                         chosen = p   // plain text quote splitting by patterns works on the plain part
                     }
@@ -340,7 +343,7 @@ public enum MIMEParser {
         }
         let text = decodedText.text
         if type == "text/html" {
-            if let plainLength, plainLength * 10 >= HTMLText.visibleLengthBound(text) * 6 {
+            if let plainLength, plainWins(plain: plainLength, html: HTMLText.visibleLengthBound(text)) {
                 r.isHTML = true   // the plain alternative wins whatever this part holds
                 return
             }
@@ -421,12 +424,13 @@ public enum MIMEParser {
         let sample = b.prefix(8192)
         if sample.isEmpty { return false }
         var control = 0
+        var nul = false
         sample.withUnsafeBufferPointer { p in
             for c in p where c < 0x20 {
-                if c == 0 { control = Int.max / 20; return }
+                if c == 0 { nul = true; return }
                 if c < 0x09 || c > 0x0D { control += 1 }
             }
         }
-        return control * 10 > sample.count
+        return nul || control * 10 > sample.count
     }
 }

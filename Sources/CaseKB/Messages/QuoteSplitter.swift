@@ -42,14 +42,10 @@ public struct QuoteSplitter: @unchecked Sendable {
         fromLabels = Set(from.map { $0.lowercased() })
         otherLabels = Set(other.map { $0.lowercased() })
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
-        var starts = [Bool](repeating: false, count: 256)
-        for b in closings.compactMap(\.utf8.first) { for v in ByteText.caseVariants(b) { starts[Int(v)] = true } }
-        closingStarts = starts
+        closingStarts = ByteText.firstByteTable(closings)
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
-        var footerStarts = [Bool](repeating: false, count: 256)
-        for b in sentFrom.compactMap(\.utf8.first) { for v in ByteText.caseVariants(b) { footerStarts[Int(v)] = true } }
-        sentFromStarts = footerStarts
+        sentFromStarts = ByteText.firstByteTable(sentFrom)
     }
 
     // MARK: line classification
@@ -161,16 +157,10 @@ public struct QuoteSplitter: @unchecked Sendable {
         return false
     }
 
-    /// Split the body. `quoteStartHint` is where an HTML quote marker began in `body`, when the body came from HTML.
     /// The line of `body` (0-based, lines split at LF) that holds `index`; nil at or past the end.
     public static func line(of index: String.Index, in body: String) -> Int? {
         guard index < body.endIndex else { return nil }
         return body.utf8[..<index].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-    }
-
-    /// Split a body whose quoted mail starts at `quoteStartHint` when an HTML marker said so.
-    public func split(_ body: String, quoteStartHint: String.Index?) -> Parts {
-        split(body, quoteStartLine: quoteStartHint.flatMap { QuoteSplitter.line(of: $0, in: body) })
     }
 
     /// Split a body into new text, quoted text and signature; `quoteStartLine` is the line an HTML quote marker
@@ -178,16 +168,15 @@ public struct QuoteSplitter: @unchecked Sendable {
     public func split(_ body: String, quoteStartLine: Int? = nil) -> Parts {
         // lines are found as far as the decisions read: the quoted history below the cut is never split into lines
         var lines = LineSource(body)
-        var quotedFlags: [Bool] = []
+        var quotedAbove = Set<Int>()   // quoted lines above the cut (> quoting and its attribution lines)
         var cut: Int? = nil
 
         if let line = quoteStartLine, lines.has(line) { cut = line }
         var i = 0
         while lines.has(i), cut == nil || i < cut! {
             let line = lines[i]
-            if quotedFlags.count <= i + 1 { quotedFlags += repeatElement(false, count: i + 2 - quotedFlags.count) }
             if QuoteSplitter.isQuoted(line) {
-                quotedFlags[i] = true
+                quotedAbove.insert(i)
                 // a quoted Outlook block inside > quotes stays quoted; nothing else to decide
                 i += 1
                 continue
@@ -210,8 +199,7 @@ public struct QuoteSplitter: @unchecked Sendable {
                     var j = i + attributionLines
                     while lines.has(j), QuoteSplitter.isBlank(lines[j]) { j += 1 }
                     if lines.has(j), QuoteSplitter.isQuoted(lines[j]) {
-                        if quotedFlags.count < i + attributionLines { quotedFlags += repeatElement(false, count: i + attributionLines - quotedFlags.count) }
-                        for k in i..<(i + attributionLines) { quotedFlags[k] = true }
+                        quotedAbove.formUnion(i..<(i + attributionLines))
                         i += attributionLines
                         continue
                     }
@@ -225,7 +213,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         var quoted = BlankLineCollapser()
         let end = cut.map { min($0, lines.found) } ?? lines.found
         for k in 0..<end {
-            if k < quotedFlags.count, quotedFlags[k] { quoted.add(lines[k]) } else { newLines.append(lines[k]) }
+            if quotedAbove.contains(k) { quoted.add(lines[k]) } else { newLines.append(lines[k]) }
         }
         if lines.has(end) { quoted.addLines(of: lines.rest(from: end)) }
 
@@ -271,7 +259,6 @@ public struct QuoteSplitter: @unchecked Sendable {
 
         private mutating func findNext() {
             let u = text.utf8
-            guard next <= u.endIndex, !(done) else { return }
             let lineStart = next
             let newline = u[lineStart...].firstIndex(of: 0x0A)
             var lineEnd = newline ?? u.endIndex

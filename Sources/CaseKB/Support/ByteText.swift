@@ -112,5 +112,13 @@ enum ByteText {
     static func trim(_ s: String) -> Substring { trim(Substring(s)) }
 
     /// Both cases of an ASCII letter, else the byte alone (for tables looked up by raw bytes that ignore case).
+    /// A 256-entry table: true for the bytes (in either case) that start one of `words`, so a line whose first byte
+    /// is false cannot start any of them.
+    static func firstByteTable(_ words: [String]) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for b in words.compactMap(\.utf8.first) { for v in caseVariants(b) { table[Int(v)] = true } }
+        return table
+    }
+
     static func caseVariants(_ b: UInt8) -> [UInt8] { (b | 0x20) &- 0x61 < 26 ? [b | 0x20, b & ~0x20] : [b] }
 }
