@@ -23,7 +23,9 @@ let package = Package(
         // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
         .target(
             name: "CaseKB",
-            dependencies: ["CLibXML2", "CCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CLibXML2", "CCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                           // SQLite's C API, for binding the ingest's hot inserts directly (Store/DirectBinding.swift)
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")],
             resources: [.copy("Resources"), .copy("Schema")]
         ),
         // The local web UI and JSON API (Hummingbird), read-only over the knowledge base.

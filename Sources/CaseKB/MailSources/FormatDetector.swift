@@ -40,18 +40,18 @@ public enum FormatDetector {
         }
         // look at the first 200 lines only, at byte level (the prefix can be 64 KiB of WinDbg output)
         var lineRanges: [Range<Int>] = []
-        var ls = bytes.startIndex
-        var k = bytes.startIndex
-        while k < lastNewline, lineRanges.count < 200 {
-            if bytes[k] == 0x0A {
-                var e = k
-                if e > ls, bytes[e - 1] == 0x0D { e -= 1 }
-                lineRanges.append(ls..<e)
-                ls = k + 1
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            let end = lastNewline - bytes.startIndex
+            var ls = 0
+            while ls < end, lineRanges.count < 200 {
+                let hit = memchr(base + ls, 0x0A, end - ls).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? end
+                var e = hit
+                if e > ls, p[e - 1] == 0x0D { e -= 1 }
+                lineRanges.append(bytes.startIndex + ls ..< bytes.startIndex + e)
+                ls = hit + 1
             }
-            k += 1
         }
-        if lineRanges.count < 200, ls < lastNewline { lineRanges.append(ls..<lastNewline) }
         func line(_ r: Range<Int>) -> Substring {
             // UTF-8 (and ASCII, nearly every header line) directly; other charsets through iconv
             if let s = String(validating: bytes[r], as: UTF8.self) { return Substring(s) }
@@ -60,25 +60,28 @@ public enum FormatDetector {
         let firstNonEmpty = lineRanges.first { r in bytes[r].contains { $0 != 0x20 && $0 != 0x09 } }.map(line) ?? ""
         let head = firstNonEmpty.trimmingSpaces()
         let crmMarker = Array("封邮件====".utf8), crmMarkerGBK: [UInt8] = [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE, 0x3D, 0x3D]   // 封邮件== in GBK
-        let prefixBytes = Array(bytes[..<lastNewline])
-        let hasCRMMarker = TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarker, folded: false) || TextLines.search(prefixBytes, 0, prefixBytes.count, crmMarkerGBK, folded: false)
+        let searchEnd = lastNewline - bytes.startIndex
+        let hasCRMMarker = bytes.withUnsafeBufferPointer { p in
+            ByteText.search(p, 0, searchEnd, crmMarker, folded: false) || ByteText.search(p, 0, searchEnd, crmMarkerGBK, folded: false)
+        }
         if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil || hasCRMMarker {
             return .success(.crmExport)
         }
-        // lines are decoded only as far as each test reads
-        if lineRanges.count > 1, line(lineRanges[0]).hasPrefix("From "), isHeaderLine(line(lineRanges[1])) {
+        // header tests read bytes: a field name is printable ASCII before the first colon, whatever the charset after it
+        if lineRanges.count > 1, bytes[lineRanges[0]].starts(with: "From ".utf8), isHeaderLine(bytes[lineRanges[1]]) {
             return .success(.mbox)
         }
         // an RFC 5322 header section: header lines up to a blank line, at least one well-known field
         var known = 0
         var headerLines = 0
         for r in lineRanges {
-            let l = line(r)
-            if l.isEmpty { break }
-            if l.first == " " || l.first == "\t" { continue }
-            guard isHeaderLine(l) else { headerLines = -1; break }
+            let l = bytes[r]
+            guard let first = l.first else { break }
+            if first == 0x20 || first == 0x09 { continue }
+            guard isHeaderLine(l), let colon = l.firstIndex(of: 0x3A) else { headerLines = -1; break }
             headerLines += 1
-            if let c = l.firstIndex(of: ":"), knownHeaders.contains(l[..<c].lowercased()) { known += 1 }
+            let name = String(decoding: l[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            if knownHeaders.contains(name) { known += 1 }
         }
         if headerLines > 0, known > 0 { return .success(.eml) }
         let lines = lineRanges.prefix(40).map(line)
@@ -91,8 +94,9 @@ public enum FormatDetector {
         return .failure(NotMail(reason: "unrecognised format: no mail headers, mbox 'From ' line or CRM export header in the first lines"))
     }
 
-    static func isHeaderLine(_ l: Substring) -> Bool {
-        guard let c = l.firstIndex(of: ":"), c > l.startIndex else { return false }
-        return l[..<c].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    /// `Name: value`: a colon after one or more printable ASCII bytes.
+    static func isHeaderLine(_ l: ArraySlice<UInt8>) -> Bool {
+        guard let c = l.firstIndex(of: 0x3A), c > l.startIndex else { return false }
+        return l[..<c].allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 }

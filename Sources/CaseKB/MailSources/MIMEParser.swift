@@ -28,18 +28,23 @@ public struct HeaderValue: Sendable {
     public var params: [String: String]
 
     public init(_ raw: String) {
+        // split at `;` outside quotes, at byte level (the delimiters are ASCII, never inside a UTF-8 sequence)
         var parts: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var inQuote = false
         var escape = false
-        for c in raw {
-            if escape { current.append(c); escape = false; continue }
-            if c == "\\" && inQuote { escape = true; continue }
-            if c == "\"" { inQuote.toggle(); current.append(c); continue }
-            if c == ";" && !inQuote { parts.append(current); current = ""; continue }
-            current.append(c)
+        for b in raw.utf8 {
+            if escape { current.append(b); escape = false; continue }
+            if b == UInt8(ascii: "\\") && inQuote { escape = true; continue }
+            if b == UInt8(ascii: "\"") { inQuote.toggle(); current.append(b); continue }
+            if b == UInt8(ascii: ";") && !inQuote {
+                parts.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+                continue
+            }
+            current.append(b)
         }
-        parts.append(current)
+        parts.append(String(decoding: current, as: UTF8.self))
         value = parts.first.map { $0.trimmingSpacesAndNewlines().lowercased() } ?? ""
         var p: [String: String] = [:]
         var continuations: [String: [(Int, String, Bool)]] = [:]

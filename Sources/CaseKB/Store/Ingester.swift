@@ -277,7 +277,12 @@ public final class Ingester: @unchecked Sendable {
             guard let (group, box) = nextPlans else { break }
             group.wait()
             nextPlans = k + 1 < rebuildChunks.count ? planAsync(rebuildChunks[k + 1]) : nil
-            let plans = try box.value.get()
+            // a case this run created has nothing stored to replace (see RebuildPlan.fresh)
+            let plans = try box.value.get().map { plan in
+                var p = plan
+                p.fresh = allCreated.contains(plan.caseID)
+                return p
+            }
             try kb.pool.write { db in for plan in plans { try self.applyRebuild(plan, db: db) } }
         }
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
@@ -325,8 +330,10 @@ public final class Ingester: @unchecked Sendable {
             summary.replaced += 1
         }
         let error = p.result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
-        try db.cachedStatement(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)")
-            .execute(arguments: [p.path, p.size, p.sha, p.result.format?.rawValue, p.result.messages.count, error.isEmpty ? nil : error, MailDate.iso(Date())])
+        try db.cachedStatement(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)").run(in: db) {
+            $0.bind(p.path); $0.bind(p.size); $0.bind(p.sha); $0.bind(p.result.format?.rawValue); $0.bind(p.result.messages.count)
+            $0.bind(error.isEmpty ? nil : error); $0.bind(MailDate.iso(Date()))
+        }
         let fileID = db.lastInsertedRowID
         let order = p.result.messages.indices.sorted { (p.result.messages[$0].sent ?? .distantFuture) < (p.result.messages[$1].sent ?? .distantFuture) }
         for k in order {
@@ -368,37 +375,44 @@ public final class Ingester: @unchecked Sendable {
                     if created.remove(other) != nil { created.insert(keep) }
                 }
             } else {
-                try db.cachedStatement(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)")
-                    .execute(arguments: ["pending:" + UUID().uuidString, m.subject, MailDate.iso(Date())])
+                try db.cachedStatement(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)").run(in: db) {
+                    $0.bind("pending:" + UUID().uuidString); $0.bind(m.subject); $0.bind(MailDate.iso(Date()))
+                }
                 caseID = db.lastInsertedRowID
                 created.insert(caseID)
             }
             affected.insert(caseID)
+            // in-order mail gets its final position now; the case rebuild moves only messages that arrived out of order
+            let position = freshIndex?.nextPosition(in: caseID) ?? 0
             try db.cachedStatement(sql: """
                 INSERT INTO messages(case_id, source_file_id, source_index, byte_offset, dedup_key, message_id, in_reply_to, refs,
-                    from_name, from_address, sent, subject, body, new_text, quote_start_line, is_forwarded_copy)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """).execute(arguments: [caseID, fileID, m.source.index, m.source.byteOffset, dedup, m.messageID, m.inReplyTo,
-                                         p.referencesJSON[k], m.from.name, m.from.address, KnowledgeBase.millis(m.sent), m.subject,
-                                         m.body, m.newText, m.quoteStartLine, m.isForwardedCopy])
+                    from_name, from_address, sent, subject, body, new_text, quote_start_line, is_forwarded_copy, position)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """).run(in: db) {
+                    $0.bind(caseID); $0.bind(fileID); $0.bind(m.source.index); $0.bind(m.source.byteOffset); $0.bind(dedup); $0.bind(m.messageID)
+                    $0.bind(m.inReplyTo); $0.bind(p.referencesJSON[k]); $0.bind(m.from.name); $0.bind(m.from.address); $0.bind(KnowledgeBase.millis(m.sent))
+                    $0.bind(m.subject); $0.bind(m.body); $0.bind(m.newText); $0.bind(m.quoteStartLine); $0.bind(m.isForwardedCopy); $0.bind(position)
+                }
             let messageRow = db.lastInsertedRowID
             if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
             for a in m.attachments {
-                try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)")
-                    .execute(arguments: [messageRow, a.filename, a.contentType, a.size, a.text])
+                try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)").run(in: db) {
+                    $0.bind(messageRow); $0.bind(a.filename); $0.bind(a.contentType); $0.bind(a.size); $0.bind(a.text)
+                }
             }
             for key in keys.linking where !key.hasPrefix("subjroot:") {
-                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 1)").execute(arguments: [messageRow, key])
+                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 1)").run(in: db) { $0.bind(messageRow); $0.bind(key) }
             }
             for key in keys.owned {
-                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 0)").execute(arguments: [messageRow, key])
+                try db.cachedStatement(sql: "INSERT INTO message_keys(message_id, key, linking) VALUES (?, ?, 0)").run(in: db) { $0.bind(messageRow); $0.bind(key) }
             }
             freshIndex?.record(dedupKey: dedup, sent: KnowledgeBase.millis(m.sent), caseID: caseID,
                                linking: keys.linking.filter { !$0.hasPrefix("subjroot:") }, owned: keys.owned)
             if let index = freshIndex, index.keyCount > freshIndexLimit { freshIndex = nil }
             let f = p.fts[k]
-            try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)")
-                .execute(arguments: [messageRow, f.0, f.1, f.2])
+            try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)").run(in: db) {
+                $0.bind(messageRow); $0.bind(f.0); $0.bind(f.1); $0.bind(f.2)
+            }
             summary.messages += 1
         }
     }
@@ -447,7 +461,11 @@ public final class Ingester: @unchecked Sendable {
     struct RebuildPlan: Sendable {
         var caseID: Int64
         var empty = false
-        var positions: [Int64] = []
+        /// The case was created by this run: it has no facts, ids or terms stored yet to replace.
+        var fresh = false
+        var messageCount = 0
+        /// Messages whose position in the case (1-based, by time) is not the stored one.
+        var moved: [(id: Int64, position: Int)] = []
         var key = ""
         var subject = ""
         var normalizedSubject = ""
@@ -462,7 +480,7 @@ public final class Ingester: @unchecked Sendable {
     func planRebuild(_ caseID: Int64, db: Database) throws -> RebuildPlan {
         var plan = RebuildPlan(caseID: caseID)
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.source_index, m.new_text, f.path
+            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.source_index, m.new_text, m.position, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
         if rows.isEmpty { plan.empty = true; return plan }
@@ -478,7 +496,8 @@ public final class Ingester: @unchecked Sendable {
                 return (a["source_index"] as Int) < (b["source_index"] as Int)
             }
         }
-        plan.positions = sorted.map { $0["id"] as Int64 }
+        plan.messageCount = sorted.count
+        for (k, r) in sorted.enumerated() where (r["position"] as Int) != k + 1 { plan.moved.append((r["id"], k + 1)) }
         // case numbers by pattern priority
         let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
@@ -513,18 +532,20 @@ public final class Ingester: @unchecked Sendable {
             try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [caseID])
             return
         }
-        for (k, id) in plan.positions.enumerated() {
-            try db.cachedStatement(sql: "UPDATE messages SET position = ? WHERE id = ?").execute(arguments: [k + 1, id])
+        for m in plan.moved {
+            try db.cachedStatement(sql: "UPDATE messages SET position = ? WHERE id = ?").run(in: db) { $0.bind(m.position); $0.bind(m.id) }
         }
         var key = plan.key
         if try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ? AND id != ?"), arguments: [key, caseID]) != nil { key += "#\(caseID)" }
         // dirty = 2: rebuilt, its similar-case links still to compute
-        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 2 WHERE id = ?").execute(
-                       arguments: [key, plan.subject, plan.normalizedSubject, plan.firstSent, plan.lastSent, plan.positions.count, MailDate.iso(Date()), caseID])
-        try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").execute(arguments: [caseID])
-        for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").execute(arguments: [caseID, id]) }
-        if let knowledge = plan.knowledge { try FactWriter.replace(caseID: caseID, knowledge: knowledge, db: db) }
-        if let signature = plan.signature { try kb.writeSignature(caseID: caseID, signature, db: db) }
+        try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 2 WHERE id = ?").run(in: db) {
+            $0.bind(key); $0.bind(plan.subject); $0.bind(plan.normalizedSubject); $0.bind(plan.firstSent); $0.bind(plan.lastSent)
+            $0.bind(plan.messageCount); $0.bind(MailDate.iso(Date())); $0.bind(caseID)
+        }
+        if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
+        for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
+        if let knowledge = plan.knowledge { try FactWriter.replace(caseID: caseID, knowledge: knowledge, fresh: plan.fresh, db: db) }
+        if let signature = plan.signature { try kb.writeSignature(caseID: caseID, signature, fresh: plan.fresh, db: db) }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
@@ -577,11 +598,12 @@ public final class Ingester: @unchecked Sendable {
     }
 
     func writeLinks(_ l: CaseLinks, db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").execute(arguments: [l.caseID])
+        try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").run(in: db) { $0.bind(l.caseID) }
         for link in l.links {
             guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [link.key]) else { continue }
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)")
-                .execute(arguments: [l.caseID, other, link.score, link.confidence, link.reasons])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)").run(in: db) {
+                $0.bind(l.caseID); $0.bind(other); $0.bind(link.score); $0.bind(link.confidence); $0.bind(link.reasons)
+            }
         }
     }
 }
@@ -615,7 +637,20 @@ final class FreshRunIndex {
     /// The case of the earliest message (undated first, like SQLite's NULLs) owning `key`.
     func earliestCase(ownedKey key: String) -> Int64? { earliestOwner[key].map { resolve($0.caseID) } }
 
-    func merge(_ other: Int64, into keep: Int64) { if other != keep { mergedInto[other] = keep } }
+    func merge(_ other: Int64, into keep: Int64) {
+        guard other != keep else { return }
+        mergedInto[other] = keep
+        messageCount[keep, default: 0] += messageCount.removeValue(forKey: other) ?? 0
+    }
+
+    /// Messages this run has put in each case (merged cases add up; positions after a merge are fixed by the rebuild).
+    private var messageCount: [Int64: Int] = [:]
+
+    /// The position a message added now to `caseID` takes if it is the case's latest (1-based).
+    func nextPosition(in caseID: Int64) -> Int {
+        messageCount[caseID, default: 0] += 1
+        return messageCount[caseID, default: 0]
+    }
 
     func record(dedupKey: String, sent: Int64?, caseID: Int64, linking keys: [String], owned: [String]) {
         dedupKeys.insert(dedupKey)
@@ -638,65 +673,85 @@ final class FreshRunIndex {
 
 /// Writes a case's facts into the fact tables (replacing what was there).
 enum FactWriter {
-    static func replace(caseID: Int64, knowledge k: CaseKnowledge, db: Database) throws {
-        for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
-            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").execute(arguments: [caseID])
+    /// `fresh`: the case was created by this run and has never had facts, so there is nothing to delete.
+    static func replace(caseID: Int64, knowledge k: CaseKnowledge, fresh: Bool = false, db: Database) throws {
+        if !fresh {
+            for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").run(in: db) { $0.bind(caseID) }
+            }
         }
         // provenance rows and stack frames are written a few statements at a time (`KnowledgeBase.insertRows`)
-        var provenanceRows: [[(any DatabaseValueConvertible)?]] = []
+        var provenanceRows: [[SQLValue]] = []
         func provenance(_ table: String, _ id: Int64, _ s: TextSpan) {
-            provenanceRows.append([caseID, table, id, s.message, s.field, s.start, s.end])
+            provenanceRows.append([.integer(caseID), .text(table), .integer(id), SQLValue(s.message), .text(s.field), SQLValue(s.start), SQLValue(s.end)])
         }
+        let insertBugcheck = try db.cachedStatement(sql: "INSERT INTO bugchecks(case_id, code, name, args, arg_meanings, written_as, role, messages) VALUES (?,?,?,?,?,?,?,?)")
         for (role, list) in [("crash", k.bugchecks), ("mention", k.bugcheckMentions)] {
             for b in list {
-                try db.cachedStatement(sql: "INSERT INTO bugchecks(case_id, code, name, args, arg_meanings, written_as, role, messages) VALUES (?,?,?,?,?,?,?,?)")
-                    .execute(arguments: [caseID, b.code, b.name, KnowledgeBase.json(b.args), KnowledgeBase.json(b.argMeanings), b.writtenAs, role, KnowledgeBase.json(b.messages)])
+                try insertBugcheck.run(in: db) {
+                    $0.bind(caseID); $0.bind(b.code); $0.bind(b.name); $0.bind(KnowledgeBase.json(b.args)); $0.bind(KnowledgeBase.json(b.argMeanings))
+                    $0.bind(b.writtenAs); $0.bind(role); $0.bind(KnowledgeBase.json(b.messages))
+                }
                 provenance("bugchecks", db.lastInsertedRowID, b.source)
             }
         }
+        var frameRows: [[SQLValue]] = []
+        let insertStack = try db.cachedStatement(sql: "INSERT INTO stacks(case_id, command, frames, inline_frames, messages) VALUES (?,?,?,?,?)")
         for s in k.stacks {
-            try db.cachedStatement(sql: "INSERT INTO stacks(case_id, command, frames, inline_frames, messages) VALUES (?,?,?,?,?)")
-                .execute(arguments: [caseID, s.command, KnowledgeBase.json(s.frames), KnowledgeBase.json(s.inlineFrames), KnowledgeBase.json(s.messages)])
-            let sid = db.lastInsertedRowID
-            let frames = s.frames.enumerated().map { pos, text -> [(any DatabaseValueConvertible)?] in
-                let f = StackExtractor.parseCallSite(text[...], inline: s.inlineFrames.contains(pos), allowBareModule: true)
-                return [sid, pos, f?.module, f?.function, f?.offset.map { Int64(bitPattern: $0) }, f?.address, s.inlineFrames.contains(pos)]
+            try insertStack.run(in: db) {
+                $0.bind(caseID); $0.bind(s.command); $0.bind(KnowledgeBase.json(s.frames)); $0.bind(KnowledgeBase.json(s.inlineFrames)); $0.bind(KnowledgeBase.json(s.messages))
             }
-            try KnowledgeBase.insertRows("stack_frames", columns: ["stack_id", "position", "module", "function", "offset", "address", "is_inline"], frames, db: db)
+            let sid = db.lastInsertedRowID
+            for (pos, text) in s.frames.enumerated() {
+                let inline = s.inlineFrames.contains(pos)
+                let f = StackExtractor.parseCallSite(text[...], inline: inline, allowBareModule: true)
+                frameRows.append([.integer(sid), SQLValue(pos), SQLValue(f?.module), SQLValue(f?.function), SQLValue(f?.offset.map { Int64(bitPattern: $0) }),
+                                  SQLValue(f?.address), SQLValue(inline)])
+            }
             for src in s.sources { provenance("stacks", sid, src) }
         }
+        try KnowledgeBase.insertRows("stack_frames", columns: ["stack_id", "position", "module", "function", "offset", "address", "is_inline"], frameRows, db: db)
+        let insertPoolTag = try db.cachedStatement(sql: "INSERT INTO pool_tags(case_id, tag, owner, suspect, blocks, messages) VALUES (?,?,?,?,?,?)")
         for p in k.poolTags {
-            try db.cachedStatement(sql: "INSERT INTO pool_tags(case_id, tag, owner, suspect, blocks, messages) VALUES (?,?,?,?,?,?)")
-                .execute(arguments: [caseID, p.tag, p.owner, p.suspect, KnowledgeBase.json(p.blocks), KnowledgeBase.json(p.messages)])
+            try insertPoolTag.run(in: db) {
+                $0.bind(caseID); $0.bind(p.tag); $0.bind(p.owner); $0.bind(p.suspect); $0.bind(KnowledgeBase.json(p.blocks)); $0.bind(KnowledgeBase.json(p.messages))
+            }
             provenance("pool_tags", db.lastInsertedRowID, p.source)
         }
+        let insertModule = try db.cachedStatement(sql: """
+            INSERT INTO modules(case_id, name, name_key, image, path, timestamp, checksum, image_size, file_version, origins, third_party, messages)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """)
         for m in k.modules {
-            try db.cachedStatement(sql: """
-                INSERT INTO modules(case_id, name, name_key, image, path, timestamp, checksum, image_size, file_version, origins, third_party, messages)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                """).execute(arguments: [caseID, m.name, FrameRules.canonicalModule(m.name), m.image, m.path, m.timestamp, m.checksum, m.imageSize,
-                                         m.fileVersion, KnowledgeBase.json(m.origins), m.thirdParty, KnowledgeBase.json(m.messages)])
+            try insertModule.run(in: db) {
+                $0.bind(caseID); $0.bind(m.name); $0.bind(FrameRules.canonicalModule(m.name)); $0.bind(m.image); $0.bind(m.path); $0.bind(m.timestamp)
+                $0.bind(m.checksum); $0.bind(m.imageSize); $0.bind(m.fileVersion); $0.bind(KnowledgeBase.json(m.origins)); $0.bind(m.thirdParty)
+                $0.bind(KnowledgeBase.json(m.messages))
+            }
             provenance("modules", db.lastInsertedRowID, m.source)
         }
+        let insertCulprit = try db.cachedStatement(sql: "INSERT INTO culprits(case_id, rank, module, name_key, score, evidence) VALUES (?,?,?,?,?,?)")
         for (rank, c) in k.culpritDetails.enumerated() {
-            try db.cachedStatement(sql: "INSERT INTO culprits(case_id, rank, module, name_key, score, evidence) VALUES (?,?,?,?,?,?)")
-                .execute(arguments: [caseID, rank + 1, c.module, FrameRules.canonicalModule(c.module), c.score, KnowledgeBase.json(c.evidence)])
+            try insertCulprit.run(in: db) {
+                $0.bind(caseID); $0.bind(rank + 1); $0.bind(c.module); $0.bind(FrameRules.canonicalModule(c.module)); $0.bind(c.score); $0.bind(KnowledgeBase.json(c.evidence))
+            }
         }
+        let insertRecommendation = try db.cachedStatement(sql: "INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)")
         for r in k.recommendations {
-            try db.cachedStatement(sql: "INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)")
-                .execute(arguments: [caseID, r.message, r.action, r.target, r.text])
+            try insertRecommendation.run(in: db) { $0.bind(caseID); $0.bind(r.message); $0.bind(r.action); $0.bind(r.target); $0.bind(r.text) }
             provenance("recommendations", db.lastInsertedRowID, r.source)
         }
         let e = k.entities
+        let insertEntity = try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,?)")
         for (kind, values) in [("kb", e.kb), ("error_code", e.errorCodes), ("os_version", e.osVersions), ("machine_model", e.machineModels), ("ndis_filter", e.ndisFilters)] {
             for v in values {
-                try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,NULL)").execute(arguments: [caseID, kind, v])
+                try insertEntity.run(in: db) { $0.bind(caseID); $0.bind(kind); $0.bind(v); $0.bind(nil as String?) }
                 if let s = e.sources["\(kind):\(v)"] { provenance("entities", db.lastInsertedRowID, s) }
             }
         }
         for (key, values) in e.analyzeFields {
             for v in values {
-                try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,'analyze_field',?,?)").execute(arguments: [caseID, v, key])
+                try insertEntity.run(in: db) { $0.bind(caseID); $0.bind("analyze_field"); $0.bind(v); $0.bind(key) }
             }
         }
         try KnowledgeBase.insertRows("provenance", columns: ["case_id", "fact_table", "fact_id", "position", "field", "start", "end"], provenanceRows, db: db)

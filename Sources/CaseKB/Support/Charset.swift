@@ -23,8 +23,11 @@ public struct DecodedText: Sendable, Equatable {
 public enum Charset {
     /// The iconv name for a MIME charset label, or nil for UTF-8/ASCII (decoded natively).
     public static func iconvName(forLabel label: String) -> String? {
-        let junk: Set<Character> = ["\"", "'", " ", "\t"]
-        let l = String(label.drop(while: junk.contains).reversed().drop(while: junk.contains).reversed()).lowercased()
+        // quotes and blanks around the label dropped, ASCII lower-cased (labels are ASCII; others stay as given)
+        func isJunk(_ b: UInt8) -> Bool { b == 0x22 || b == 0x27 || b == 0x20 || b == 0x09 }
+        let utf8 = label.utf8
+        guard let first = utf8.firstIndex(where: { !isJunk($0) }), let last = utf8.lastIndex(where: { !isJunk($0) }) else { return nil }
+        let l = String(decoding: utf8[first...last].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
         switch l {
         case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "unicode-1-1-utf-8", "x-unknown", "unknown-8bit", "default":
             return nil
@@ -131,7 +134,8 @@ public enum Charset {
         var replacements = 0
         var input = bytes
         let total = input.count
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        // GB18030 and Big5 take at most 4 bytes to 4 UTF-8 bytes: a 4× buffer holds short texts (header words) in one call
+        var chunk = [UInt8](repeating: 0, count: min(65_536, total * 4 + 16))
         input.withUnsafeMutableBufferPointer { inBuf in
             guard let inBase = inBuf.baseAddress else { return }
             var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBase).assumingMemoryBound(to: CChar.self)

@@ -22,7 +22,7 @@ struct WebAppTests {
         Content-Type: text/html; charset=utf-8
 
         <p>Hello <img src=x onerror="alert('body')"> and <script>alert('inline')</script> bugcheck 0x50</p>
-        """.write(to: hostile, atomically: true, encoding: .utf8)
+        """.write(to: hostile, atomically: false, encoding: .utf8)
         let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
         _ = try Ingester(kb).run(paths: [Fixtures.corpus("threads"), hostile.path])
         return try KnowledgeBase(path: kb.path, readOnly: true)

@@ -109,7 +109,7 @@ struct KnowledgeBaseTests {
         let mail = dir.appendingPathComponent("in/a.eml")
         try FileManager.default.createDirectory(at: mail.deletingLastPathComponent(), withIntermediateDirectories: true)
         func write(_ body: String) throws {
-            try "From: a@example.com\nSubject: CAS-12345-ABCDEF vmswitch crash\nDate: Mon, 15 May 2023 02:14:55 +0200\nMessage-ID: <a1@example.com>\n\n\(body)\n".write(to: mail, atomically: true, encoding: .utf8)
+            try "From: a@example.com\nSubject: CAS-12345-ABCDEF vmswitch crash\nDate: Mon, 15 May 2023 02:14:55 +0200\nMessage-ID: <a1@example.com>\n\n\(body)\n".write(to: mail, atomically: false, encoding: .utf8)
         }
         try write("first version mentions wombat")
         try FileManager.default.copyItem(atPath: Fixtures.corpus("bad-input/invalid-base64.eml"), toPath: dir.appendingPathComponent("in/bad.eml").path)
@@ -381,5 +381,41 @@ struct StoredJSONTests {
         #expect(try JSONDecoder().decode([String?].self, from: Data(KnowledgeBase.json(optionals).utf8)) == optionals)
         #expect(try JSONDecoder().decode([Int].self, from: Data(KnowledgeBase.json([1, 22, -3]).utf8)) == [1, 22, -3])
         #expect(KnowledgeBase.json([String]()) == "[]")
+    }
+}
+
+@Suite("Direct binding")
+struct DirectBindingTests {
+    @Test("values bound straight to SQLite read back as GRDB's arguments would store them; SQLite errors still surface")
+    func sameAsArguments() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        let texts: [String?] = ["", nil, "蓝屏 0x9F", String(repeating: "长", count: 5000), "nul\u{0}inside"]
+        try kb.pool.write { db in
+            try db.execute(sql: "CREATE TABLE t(k INTEGER PRIMARY KEY, n INTEGER, r REAL, s TEXT, b INTEGER, u TEXT UNIQUE)")
+            let direct = try db.cachedStatement(sql: "INSERT INTO t(k, n, r, s, b, u) VALUES (?,?,?,?,?,?)")
+            for (i, text) in texts.enumerated() {
+                try direct.run(in: db) {
+                    $0.bind(i); $0.bind(i == 1 ? nil : Int64(i) * -7_000_000_000); $0.bind(i == 2 ? nil : 0.5 + Double(i))
+                    $0.bind(text); $0.bind(i % 2 == 0); $0.bind("u\(i)")
+                }
+                try db.execute(sql: "INSERT INTO t(k, n, r, s, b, u) VALUES (?,?,?,?,?,?)",
+                               arguments: [i + 100, i == 1 ? nil : Int64(i) * -7_000_000_000, i == 2 ? nil : 0.5 + Double(i), text, i % 2 == 0, "v\(i)"])
+            }
+            // a constraint violation is a DatabaseError, and the statement stays usable
+            #expect(throws: DatabaseError.self) { try direct.run(in: db) { $0.bind(50); $0.bind(1); $0.bind(1.0); $0.bind("x"); $0.bind(true); $0.bind("u0") } }
+            try direct.run(in: db, values: [.integer(51), .null, .real(2), .text(""), .integer(0), .text("u51")])
+        }
+        try kb.pool.read { db in
+            for i in texts.indices {
+                let a = try Row.fetchOne(db, sql: "SELECT n, r, s, typeof(s) AS ts, b, length(s) AS ls FROM t WHERE k = ?", arguments: [i])
+                let b = try Row.fetchOne(db, sql: "SELECT n, r, s, typeof(s) AS ts, b, length(s) AS ls FROM t WHERE k = ?", arguments: [i + 100])
+                #expect(a == b, "row \(i)")
+            }
+            #expect(try String.fetchOne(db, sql: "SELECT typeof(s) FROM t WHERE k = 0") == "text")   // '' is not NULL
+            #expect(try String.fetchOne(db, sql: "SELECT s FROM t WHERE k = 51") == "")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == texts.count * 2 + 1)
+        }
     }
 }
