@@ -71,7 +71,8 @@ struct IngestCommand: ParsableCommand {
         } else {
             print("\(summary.files) files (\(summary.skipped) unchanged, \(summary.replaced) replaced, \(summary.failed) failed), \(summary.messages) new messages (\(summary.duplicates) duplicates), cases: \(summary.casesNew) new, \(summary.casesUpdated) updated\(summary.casesRelinked > 0 ? ", \(summary.casesRelinked) relinked" : ""), \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.messagesPerSecond)) messages/s) → \(store.path)")
             if ProcessInfo.processInfo.environment["CASEKB_TIMINGS"] != nil {
-                print(String(format: "waited %.1f s for parsing, wrote for %.1f s (of which rebuilding cases %.1f s, linking similar cases %.1f s)", summary.waitSeconds, summary.writeSeconds, summary.rebuildSeconds, summary.linkSeconds))
+                print(String(format: "waited %.1f s for parsing, wrote for %.1f s (of which rebuilding cases %.1f s, linking similar cases %.1f s; waited for plans %.1f s, for links %.1f s)",
+                             summary.waitSeconds, summary.writeSeconds, summary.rebuildSeconds, summary.linkSeconds, summary.planWaitSeconds, summary.linkWaitSeconds))
             }
         }
         if summary.failed > 0 { throw ExitCode(1) }

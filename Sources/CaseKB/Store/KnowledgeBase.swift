@@ -58,6 +58,15 @@ public final class KnowledgeBase: @unchecked Sendable {
         }
     }
 
+    /// A read-only connection fixed on the database as it is now, for one worker thread of a long read-mostly phase
+    /// (planning or linking cases). Its page cache is small: a worker reads each case once, so a large cache would
+    /// only hold pages it will not read again.
+    func workerSnapshot() throws -> DatabaseSnapshot {
+        let snapshot = try pool.makeSnapshot()
+        try snapshot.read { db in try db.execute(sql: "PRAGMA cache_size = -4000") }
+        return snapshot
+    }
+
     /// A database error as one plain line, without SQL.
     public static func describe(_ error: any Error) -> String {
         if let e = error as? DatabaseError {
