@@ -78,10 +78,22 @@ public final class Ingester: @unchecked Sendable {
     /// Facts of the messages written in this run, by row id, so the rebuild need not extract them again; capped,
     /// so a large ingest's memory stays flat (beyond the cap the rebuild re-extracts, which is cheap).
     var factsCache: [Int64: MessageFacts] = [:]
-    public var factsCacheLimit = 8_000
+    public var factsCacheLimit = 20_000
 
     /// Set while a run fills a knowledge base that held no messages when it began (see `FreshRunIndex`).
     var freshIndex: FreshRunIndex?
+    /// Messages a first import has put in each case so far (merged cases add up), all run long: a message stored
+    /// now is its case's latest unless it arrived out of order, which the case rebuild corrects.
+    var runCaseSizes: [Int64: Int]?
+
+    /// The position (1-based, by time) a message stored now in `caseID` takes if it is the case's latest; 0 when
+    /// unknown (a run into a knowledge base that held mail), left to the rebuild.
+    func nextPosition(in caseID: Int64) -> Int {
+        guard runCaseSizes != nil else { return 0 }
+        runCaseSizes?[caseID, default: 0] += 1
+        return runCaseSizes?[caseID] ?? 0
+    }
+
     /// Keys the first-import index may hold before the run asks the database instead.
     var freshIndexLimit = FreshRunIndex.defaultLimit
 
@@ -153,7 +165,8 @@ public final class Ingester: @unchecked Sendable {
         summary.files = files.count
         let startsEmpty = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)") == 0 }
         freshIndex = startsEmpty ? FreshRunIndex() : nil
-        defer { freshIndex = nil }
+        runCaseSizes = startsEmpty ? [:] : nil
+        defer { freshIndex = nil; runCaseSizes = nil }
         let known: [String: (String, Int)] = try kb.pool.read { db in
             var map: [String: (String, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
@@ -330,6 +343,7 @@ public final class Ingester: @unchecked Sendable {
                     try db.cachedStatement(sql: "UPDATE messages SET case_id = ? WHERE case_id = ?").execute(arguments: [keep, other])
                     try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [other])
                     freshIndex?.merge(other, into: keep)
+                    if let moved = runCaseSizes?.removeValue(forKey: other) { runCaseSizes?[keep, default: 0] += moved }
                     affected.remove(other)
                     if created.remove(other) != nil { created.insert(keep) }
                 }
@@ -342,7 +356,7 @@ public final class Ingester: @unchecked Sendable {
             }
             affected.insert(caseID)
             // in-order mail gets its final position now; the case rebuild moves only messages that arrived out of order
-            let position = freshIndex?.nextPosition(in: caseID) ?? 0
+            let position = nextPosition(in: caseID)
             try db.cachedStatement(sql: """
                 INSERT INTO messages(case_id, source_file_id, source_index, byte_offset, dedup_key, message_id, in_reply_to, refs,
                     from_name, from_address, sent, subject, body, new_text, quote_start_line, is_forwarded_copy, position)
@@ -574,7 +588,7 @@ public final class Ingester: @unchecked Sendable {
 /// first import keeps its memory flat.
 final class FreshRunIndex {
     /// Keys held at most by default (about 100 bytes each).
-    static let defaultLimit = 150_000
+    static let defaultLimit = 500_000
     private(set) var keyCount = 0
     private var linking: [String: [Int64]] = [:]
     private var earliestOwner: [String: (sent: Int64?, caseID: Int64)] = [:]
@@ -596,20 +610,7 @@ final class FreshRunIndex {
     /// The case of the earliest message (undated first, like SQLite's NULLs) owning `key`.
     func earliestCase(ownedKey key: String) -> Int64? { earliestOwner[key].map { resolve($0.caseID) } }
 
-    func merge(_ other: Int64, into keep: Int64) {
-        guard other != keep else { return }
-        mergedInto[other] = keep
-        messageCount[keep, default: 0] += messageCount.removeValue(forKey: other) ?? 0
-    }
-
-    /// Messages this run has put in each case (merged cases add up; positions after a merge are fixed by the rebuild).
-    private var messageCount: [Int64: Int] = [:]
-
-    /// The position a message added now to `caseID` takes if it is the case's latest (1-based).
-    func nextPosition(in caseID: Int64) -> Int {
-        messageCount[caseID, default: 0] += 1
-        return messageCount[caseID, default: 0]
-    }
+    func merge(_ other: Int64, into keep: Int64) { if other != keep { mergedInto[other] = keep } }
 
     func record(dedupKey: String, sent: Int64?, caseID: Int64, linking keys: [String], owned: [String]) {
         dedupKeys.insert(dedupKey)

@@ -244,28 +244,49 @@ struct KnowledgeBaseTests {
         #expect(try kb.show("hv-node07-0515@woodgrove.example").thread.messages.map(\.from.display) == ["Tom Keller", "Sara Lind", "Tom Keller"])
     }
 
-    @Test("a first import (thread keys kept in memory) groups mail exactly as an ingest into a knowledge base that holds mail")
+    @Test("a first import (thread keys and positions kept in memory) groups and orders mail exactly as an ingest into a knowledge base that holds mail")
     func firstImportGroupsLikeLaterRuns() throws {
         let dir = Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let mail = dir.appendingPathComponent("mail").path
         _ = try CorpusGenerator(seed: 5).write(threads: 120, to: mail, layout: .maildir)
         let paths = [mail, Fixtures.corpus("threads"), Fixtures.corpus("eval")]
-        /// Each case as the sorted dedup keys of its messages, leaving out the messages of `except`.
+        /// Each case as the dedup keys of its messages in timeline order, leaving out the messages of `except`.
         func partition(_ kb: KnowledgeBase, except: String? = nil) throws -> Set<[String]> {
             try kb.pool.read { db in
                 let rows = try Row.fetchAll(db, sql: """
                     SELECT m.case_id, m.dedup_key, f.path FROM messages m JOIN source_files f ON f.id = m.source_file_id
+                    ORDER BY m.case_id, m.position
                     """)
                 var byCase: [Int64: [String]] = [:]
                 for r in rows where except.map({ !(r["path"] as String).hasSuffix($0) }) ?? true {
                     byCase[r["case_id"], default: []].append(r["dedup_key"])
                 }
-                return Set(byCase.values.map { $0.sorted() })
+                return Set(byCase.values)
+            }
+        }
+        /// Whether every case numbers its messages 1, 2, … n in order of time (undated last).
+        func positionsFollowTime(_ kb: KnowledgeBase) throws -> Bool {
+            try kb.pool.read { db in
+                var byCase: [Int64: [(position: Int, sent: Int64?)]] = [:]
+                for r in try Row.fetchAll(db, sql: "SELECT case_id, position, sent FROM messages ORDER BY case_id, position") {
+                    byCase[r["case_id"], default: []].append((r["position"], r["sent"]))
+                }
+                return byCase.values.allSatisfy { list in
+                    list.map(\.position) == Array(1...list.count)
+                        && zip(list, list.dropFirst()).allSatisfy { a, b in
+                            switch (a.sent, b.sent) {
+                            case let (x?, y?): return x <= y
+                            case (nil, _?): return false
+                            default: return true
+                            }
+                        }
+                }
             }
         }
         let fresh = try KnowledgeBase(path: dir.appendingPathComponent("fresh.sqlite").path)
         let summary = try Ingester(fresh).run(paths: paths)
+        #expect(try positionsFollowTime(fresh))
         #expect(summary.messages > 500)
         // the same mail into a knowledge base that already holds one unrelated case: every key is looked up in SQL
         let held = try KnowledgeBase(path: dir.appendingPathComponent("held.sqlite").path)
@@ -278,6 +299,7 @@ struct KnowledgeBaseTests {
         _ = try Ingester(held).run(paths: paths)
         let expected = try partition(held, except: "earlier.eml")
         #expect(try partition(fresh) == expected)
+        #expect(try positionsFollowTime(held))
         let freshCases = try fresh.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") }
         #expect(expected.count == freshCases)
         // a first import whose key index fills up part-way and hands over to the database
@@ -286,6 +308,7 @@ struct KnowledgeBaseTests {
         small.freshIndexLimit = 400
         _ = try small.run(paths: paths)
         #expect(try partition(handedOver) == expected)
+        #expect(try positionsFollowTime(handedOver))
     }
 
     @Test("show splits quoted text and signature from the stored body exactly as the ingest split the redacted mail")
