@@ -145,8 +145,6 @@ public final class Ingester: @unchecked Sendable {
         (SearchText.indexForm(subject), SearchText.indexForm(newText), SearchText.indexForm(attachments.joined(separator: "\n")))
     }
 
-    final class Box<T>: @unchecked Sendable { var value: T; init(_ v: T) { value = v } }
-
     public func run(paths: [String]) throws -> IngestSummary {
         let start = Date()
         var summary = IngestSummary()
@@ -234,17 +232,14 @@ public final class Ingester: @unchecked Sendable {
         return summary
     }
 
-    /// Rebuild every dirty case. Planned on both cores, each worker reading a snapshot of the messages as this phase
-    /// begins (a plan reads only its case's messages, which the writer does not change but for their positions, which
-    /// that case's own plan decides); applied by the one writer as the plans arrive, in id order, 500 cases a
-    /// transaction. A snapshot per worker, not a read transaction per case: a pooled read costs ≈ 0.1 ms.
+    /// Rebuild every dirty case. Planned on both cores from snapshots taken as this phase begins (a plan reads only
+    /// its case's messages, which the writer does not change but for their positions, which that case's own plan
+    /// decides); applied by the one writer as the plans arrive, in id order, 500 cases a transaction.
     /// Returns the seconds the writer waited for plans.
     func rebuildDirtyCases(createdInRun: Set<Int64>) throws -> Double {
         let dirty = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 1 ORDER BY id") }
         guard !dirty.isEmpty else { return 0 }
-        let snapshots = try (0..<2).map { _ in try kb.workerSnapshot() }
-        let planner = OrderedPipeline(dirty, window: 400) { [self] worker, id in Result { try snapshots[worker].read { db in try planRebuild(id, db: db) } } }
-        planner.start(workers: snapshots.count)
+        let planner = try onWorkerSnapshots(dirty) { [self] id, db, _ in try planRebuild(id, db: db) }
         defer { planner.cancel() }
         var waited = 0.0
         for chunkStart in stride(from: 0, to: dirty.count, by: 500) {
@@ -262,17 +257,12 @@ public final class Ingester: @unchecked Sendable {
         return waited
     }
 
-    /// Link cases to their most similar earlier cases: computed on both cores from snapshots taken now (each worker
-    /// keeps its own cache of index reads), written by the one writer as they arrive, 2,000 cases a transaction. The
-    /// links phase changes no signature, so snapshots and caches stay true. Returns the seconds the writer waited.
+    /// Link cases to their most similar earlier cases: computed on both cores from snapshots taken now, written by the
+    /// one writer as they arrive, 2,000 cases a transaction. The links phase changes no signature, so the snapshots
+    /// and the workers' caches stay true. Returns the seconds the writer waited.
     func link(_ ids: [Int64]) throws -> Double {
         guard !ids.isEmpty else { return 0 }
-        let frequencies = [TermFrequencies(), TermFrequencies()]
-        let snapshots = try frequencies.map { _ in try kb.workerSnapshot() }
-        let linker = OrderedPipeline(ids, window: 400) { [self] worker, id in
-            Result { try snapshots[worker].read { db in try links(for: id, frequencies: frequencies[worker], db: db) } }
-        }
-        linker.start(workers: frequencies.count)
+        let linker = try onWorkerSnapshots(ids) { [self] id, db, frequencies in try links(for: id, frequencies: frequencies, db: db) }
         defer { linker.cancel() }
         var waited = 0.0
         for chunkStart in stride(from: 0, to: ids.count, by: 2000) {
@@ -404,30 +394,18 @@ public final class Ingester: @unchecked Sendable {
         try db.execute(sql: "DELETE FROM source_files WHERE id = ?", arguments: [fileID])
     }
 
-    /// `body` for every id, on two threads, each in its own read transaction (WAL snapshots: readers never wait for
-    /// the writer). Each thread has its own term-frequency cache. Results come back in the order of `ids`.
-    func parallelRead<T: Sendable>(_ ids: [Int64], _ body: @escaping @Sendable (Int64, Database, TermFrequencies) throws -> T) throws -> [T] {
-        let results = Box<[T?]>(Array(repeating: nil, count: ids.count))
-        let failure = Box<(any Error)?>(nil)
-        let lock = NSLock()
-        let workers = min(2, max(1, ids.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            do {
-                let frequencies = TermFrequencies()
-                try kb.pool.read { db in
-                    var k = w
-                    while k < ids.count {
-                        let r = try body(ids[k], db, frequencies)
-                        lock.lock(); results.value[k] = r; lock.unlock()
-                        k += workers
-                    }
-                }
-            } catch {
-                lock.lock(); failure.value = error; lock.unlock()
-            }
+    /// `body` for every id on two worker threads, each reading its own snapshot of the knowledge base as it is now
+    /// (with its own cache of index reads), the results taken in the order of `ids` from the returned pipeline. A
+    /// snapshot per worker, not a read transaction per id: a pooled read costs ≈ 0.1 ms. Cancel the pipeline when done.
+    func onWorkerSnapshots<T: Sendable>(_ ids: [Int64], _ body: @escaping @Sendable (Int64, Database, TermFrequencies) throws -> T) throws
+        -> OrderedPipeline<Int64, Result<T, any Error>> {
+        let frequencies = [TermFrequencies(), TermFrequencies()]
+        let snapshots = try frequencies.map { _ in try kb.workerSnapshot() }
+        let pipeline = OrderedPipeline(ids, window: 400) { worker, id in
+            Result { try snapshots[worker].read { db in try body(id, db, frequencies[worker]) } }
         }
-        if let e = failure.value { throw e }
-        return results.value.compactMap { $0 }
+        pipeline.start(workers: snapshots.count)
+        return pipeline
     }
 
     /// A case recomputed from its messages, ready to write: order, key, subject, case numbers, facts and signature.
@@ -556,7 +534,7 @@ public final class Ingester: @unchecked Sendable {
         }
         guard !older.isEmpty else { return [] }
         let firstSent = Dictionary(older, uniquingKeysWith: { a, _ in a })
-        let later = try parallelRead(older.map(\.0)) { id, db, frequencies -> [Int64] in
+        let finder = try onWorkerSnapshots(older.map(\.0)) { id, db, frequencies -> [Int64] in
             let sig = try self.storedSignature(id, db: db)
             guard !sig.isEmpty, let first = firstSent[id] else { return [] }
             var out: [Int64] = []
@@ -567,6 +545,8 @@ public final class Ingester: @unchecked Sendable {
             }
             return out
         }
+        defer { finder.cancel() }
+        let later = try older.indices.map { try finder.take($0).get() }
         return Array(Set(later.flatMap { $0 })).sorted()
     }
 
