@@ -241,20 +241,12 @@ public final class Ingester: @unchecked Sendable {
         guard !dirty.isEmpty else { return 0 }
         let planner = try onWorkerSnapshots(dirty) { [self] id, db, _ in try planRebuild(id, db: db) }
         defer { planner.cancel() }
-        var waited = 0.0
-        for chunkStart in stride(from: 0, to: dirty.count, by: 500) {
-            try kb.pool.write { db in
-                for k in chunkStart..<min(chunkStart + 500, dirty.count) {
-                    let waitStart = Date()
-                    var plan = try planner.take(k).get()
-                    waited += Date().timeIntervalSince(waitStart)
-                    // a case this run created has nothing stored to replace (see RebuildPlan.fresh)
-                    plan.fresh = createdInRun.contains(plan.caseID)
-                    try self.applyRebuild(plan, db: db)
-                }
-            }
+        return try writeInOrder(planner, count: dirty.count, perTransaction: 500) { plan, db in
+            var plan = plan
+            // a case this run created has nothing stored to replace (see RebuildPlan.fresh)
+            plan.fresh = createdInRun.contains(plan.caseID)
+            try applyRebuild(plan, db: db)
         }
-        return waited
     }
 
     /// Link cases to their most similar earlier cases: computed on both cores from snapshots taken now, written by the
@@ -264,15 +256,24 @@ public final class Ingester: @unchecked Sendable {
         guard !ids.isEmpty else { return 0 }
         let linker = try onWorkerSnapshots(ids) { [self] id, db, frequencies in try links(for: id, frequencies: frequencies, db: db) }
         defer { linker.cancel() }
+        return try writeInOrder(linker, count: ids.count, perTransaction: 2000) { l, db in
+            try writeLinks(l, db: db)
+            try db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").run(in: db) { $0.bind(l.caseID) }
+        }
+    }
+
+    /// Take a pipeline's results in order and write each with `write`, `perTransaction` results a transaction.
+    /// Returns the seconds the writer waited for results.
+    func writeInOrder<T>(_ pipeline: OrderedPipeline<Int64, Result<T, any Error>>, count: Int, perTransaction: Int,
+                         _ write: (T, Database) throws -> Void) throws -> Double {
         var waited = 0.0
-        for chunkStart in stride(from: 0, to: ids.count, by: 2000) {
+        for chunkStart in stride(from: 0, to: count, by: perTransaction) {
             try kb.pool.write { db in
-                for k in chunkStart..<min(chunkStart + 2000, ids.count) {
+                for k in chunkStart..<min(chunkStart + perTransaction, count) {
                     let waitStart = Date()
-                    let l = try linker.take(k).get()
+                    let result = try pipeline.take(k).get()
                     waited += Date().timeIntervalSince(waitStart)
-                    try self.writeLinks(l, db: db)
-                    try db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").run(in: db) { $0.bind(l.caseID) }
+                    try write(result, db)
                 }
             }
         }
