@@ -85,10 +85,7 @@ struct TriggerSet: Sendable {
     let anyCase: [Bool]
     let bits: [UInt64]
     /// ASCII lower-casing of every byte value.
-    static let lower: [UInt8] = (0...255).map { (b: Int) -> UInt8 in
-        let byte = UInt8(b)
-        return byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-    }
+    static let lower: [UInt8] = (0...255).map { ByteText.lowerASCII(UInt8($0)) }
 
     static let shared = TriggerSet(Trigger.literals)
 

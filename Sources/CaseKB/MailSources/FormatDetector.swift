@@ -80,8 +80,7 @@ public enum FormatDetector {
             if first == 0x20 || first == 0x09 { continue }
             guard isHeaderLine(l), let colon = l.firstIndex(of: 0x3A) else { headerLines = -1; break }
             headerLines += 1
-            let name = String(decoding: l[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-            if knownHeaders.contains(name) { known += 1 }
+            if knownHeaders.contains(ByteText.asciiLowercased(l[..<colon])) { known += 1 }
         }
         if headerLines > 0, known > 0 { return .success(.eml) }
         let lines = lineRanges.prefix(40).map(line)

@@ -192,7 +192,6 @@ public final class TermFrequencies: @unchecked Sendable {
 }
 
 extension KnowledgeBase {
-    /// Store a case's signature terms (replacing what was there).
     /// Store a case's signature terms (replacing its old ones, unless the case is `fresh`: new in this run, none stored).
     func writeSignature(caseID: Int64, _ s: CrashSignature, fresh: Bool = false, db: Database) throws {
         if !fresh { try db.cachedStatement(sql: "DELETE FROM signature_terms WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }

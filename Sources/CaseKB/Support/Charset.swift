@@ -27,7 +27,7 @@ public enum Charset {
         func isJunk(_ b: UInt8) -> Bool { b == 0x22 || b == 0x27 || b == 0x20 || b == 0x09 }
         let utf8 = label.utf8
         guard let first = utf8.firstIndex(where: { !isJunk($0) }), let last = utf8.lastIndex(where: { !isJunk($0) }) else { return nil }
-        let l = String(decoding: utf8[first...last].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let l = ByteText.asciiLowercased(utf8[first...last])
         switch l {
         case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "unicode-1-1-utf-8", "x-unknown", "unknown-8bit", "default":
             return nil
