@@ -192,14 +192,6 @@ public final class TermFrequencies: @unchecked Sendable {
 }
 
 extension KnowledgeBase {
-    /// Store a case's signature terms (replacing its old ones, unless the case is `fresh`: new in this run, none stored).
-    func writeSignature(caseID: Int64, _ s: CrashSignature, fresh: Bool = false, db: Database) throws {
-        if !fresh { try db.cachedStatement(sql: "DELETE FROM signature_terms WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
-        let terms = SimilarityScorer.CaseTerms(s)
-        let rows = terms.byKind.flatMap { kind, map in map.map { term, pos -> [SQLValue] in [.integer(caseID), .text(kind), .text(term), SQLValue(pos)] } }
-        try KnowledgeBase.insertRows("signature_terms", columns: ["case_id", "kind", "term", "position"], rows, orIgnore: true, db: db)
-    }
-
     func caseTerms(_ caseID: Int64, db: Database) throws -> SimilarityScorer.CaseTerms {
         var t = SimilarityScorer.CaseTerms()
         for r in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, term, position FROM signature_terms WHERE case_id = ?"), arguments: [caseID]) {

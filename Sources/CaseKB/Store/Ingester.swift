@@ -424,8 +424,8 @@ public final class Ingester: @unchecked Sendable {
         var firstSent: Int64?
         var lastSent: Int64?
         var ids: [String] = []
-        var knowledge: CaseKnowledge?
-        var signature: CrashSignature?
+        /// The case's facts and signature terms as rows to insert (nil for an empty case).
+        var rows: FactRows?
     }
 
     /// Recompute a case from its messages (read only).
@@ -472,8 +472,7 @@ public final class Ingester: @unchecked Sendable {
         }
         perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
-        plan.knowledge = knowledge
-        plan.signature = CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String })
+        plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String }))
         return plan
     }
 
@@ -496,8 +495,7 @@ public final class Ingester: @unchecked Sendable {
         }
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
-        if let knowledge = plan.knowledge { try FactWriter.replace(caseID: caseID, knowledge: knowledge, fresh: plan.fresh, db: db) }
-        if let signature = plan.signature { try kb.writeSignature(caseID: caseID, signature, fresh: plan.fresh, db: db) }
+        if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, withTerms: true, fresh: plan.fresh, db: db) }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
@@ -609,92 +607,5 @@ final class FreshRunIndex {
             }
             earliestOwner[key] = (sent, caseID)
         }
-    }
-}
-
-/// Writes a case's facts into the fact tables (replacing what was there).
-enum FactWriter {
-    /// `fresh`: the case was created by this run and has never had facts, so there is nothing to delete.
-    static func replace(caseID: Int64, knowledge k: CaseKnowledge, fresh: Bool = false, db: Database) throws {
-        if !fresh {
-            for table in ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"] {
-                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").run(in: db) { $0.bind(caseID) }
-            }
-        }
-        // provenance rows and stack frames are written a few statements at a time (`KnowledgeBase.insertRows`)
-        var provenanceRows: [[SQLValue]] = []
-        func provenance(_ table: String, _ id: Int64, _ s: TextSpan) {
-            provenanceRows.append([.integer(caseID), .text(table), .integer(id), SQLValue(s.message), .text(s.field), SQLValue(s.start), SQLValue(s.end)])
-        }
-        let insertBugcheck = try db.cachedStatement(sql: "INSERT INTO bugchecks(case_id, code, name, args, arg_meanings, written_as, role, messages) VALUES (?,?,?,?,?,?,?,?)")
-        for (role, list) in [("crash", k.bugchecks), ("mention", k.bugcheckMentions)] {
-            for b in list {
-                try insertBugcheck.run(in: db) {
-                    $0.bind(caseID); $0.bind(b.code); $0.bind(b.name); $0.bind(KnowledgeBase.json(b.args)); $0.bind(KnowledgeBase.json(b.argMeanings))
-                    $0.bind(b.writtenAs); $0.bind(role); $0.bind(KnowledgeBase.json(b.messages))
-                }
-                provenance("bugchecks", db.lastInsertedRowID, b.source)
-            }
-        }
-        var frameRows: [[SQLValue]] = []
-        let insertStack = try db.cachedStatement(sql: "INSERT INTO stacks(case_id, command, frames, inline_frames, messages) VALUES (?,?,?,?,?)")
-        for s in k.stacks {
-            try insertStack.run(in: db) {
-                $0.bind(caseID); $0.bind(s.command); $0.bind(KnowledgeBase.json(s.frames)); $0.bind(KnowledgeBase.json(s.inlineFrames)); $0.bind(KnowledgeBase.json(s.messages))
-            }
-            let sid = db.lastInsertedRowID
-            for (pos, text) in s.frames.enumerated() {
-                let inline = s.inlineFrames.contains(pos)
-                let f = StackExtractor.parseCallSite(text[...], inline: inline, allowBareModule: true)
-                frameRows.append([.integer(sid), SQLValue(pos), SQLValue(f?.module), SQLValue(f?.function), SQLValue(f?.offset.map { Int64(bitPattern: $0) }),
-                                  SQLValue(f?.address), SQLValue(inline)])
-            }
-            for src in s.sources { provenance("stacks", sid, src) }
-        }
-        try KnowledgeBase.insertRows("stack_frames", columns: ["stack_id", "position", "module", "function", "offset", "address", "is_inline"], frameRows, db: db)
-        let insertPoolTag = try db.cachedStatement(sql: "INSERT INTO pool_tags(case_id, tag, owner, suspect, blocks, messages) VALUES (?,?,?,?,?,?)")
-        for p in k.poolTags {
-            try insertPoolTag.run(in: db) {
-                $0.bind(caseID); $0.bind(p.tag); $0.bind(p.owner); $0.bind(p.suspect); $0.bind(KnowledgeBase.json(p.blocks)); $0.bind(KnowledgeBase.json(p.messages))
-            }
-            provenance("pool_tags", db.lastInsertedRowID, p.source)
-        }
-        let insertModule = try db.cachedStatement(sql: """
-            INSERT INTO modules(case_id, name, name_key, image, path, timestamp, checksum, image_size, file_version, origins, third_party, messages)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            """)
-        for m in k.modules {
-            try insertModule.run(in: db) {
-                $0.bind(caseID); $0.bind(m.name); $0.bind(FrameRules.canonicalModule(m.name)); $0.bind(m.image); $0.bind(m.path); $0.bind(m.timestamp)
-                $0.bind(m.checksum); $0.bind(m.imageSize); $0.bind(m.fileVersion); $0.bind(KnowledgeBase.json(m.origins)); $0.bind(m.thirdParty)
-                $0.bind(KnowledgeBase.json(m.messages))
-            }
-            provenance("modules", db.lastInsertedRowID, m.source)
-        }
-        let insertCulprit = try db.cachedStatement(sql: "INSERT INTO culprits(case_id, rank, module, name_key, score, evidence) VALUES (?,?,?,?,?,?)")
-        for (rank, c) in k.culpritDetails.enumerated() {
-            try insertCulprit.run(in: db) {
-                $0.bind(caseID); $0.bind(rank + 1); $0.bind(c.module); $0.bind(FrameRules.canonicalModule(c.module)); $0.bind(c.score); $0.bind(KnowledgeBase.json(c.evidence))
-            }
-        }
-        let insertRecommendation = try db.cachedStatement(sql: "INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)")
-        for r in k.recommendations {
-            try insertRecommendation.run(in: db) { $0.bind(caseID); $0.bind(r.message); $0.bind(r.action); $0.bind(r.target); $0.bind(r.text) }
-            provenance("recommendations", db.lastInsertedRowID, r.source)
-        }
-        let e = k.entities
-        let insertEntity = try db.cachedStatement(sql: "INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,?)")
-        for (kind, values) in [("kb", e.kb), ("error_code", e.errorCodes), ("os_version", e.osVersions), ("machine_model", e.machineModels), ("ndis_filter", e.ndisFilters)] {
-            for v in values {
-                try insertEntity.run(in: db) { $0.bind(caseID); $0.bind(kind); $0.bind(v); $0.bind(nil as String?) }
-                if let s = e.sources["\(kind):\(v)"] { provenance("entities", db.lastInsertedRowID, s) }
-            }
-        }
-        for (key, values) in e.analyzeFields {
-            for v in values {
-                try insertEntity.run(in: db) { $0.bind(caseID); $0.bind("analyze_field"); $0.bind(v); $0.bind(key) }
-            }
-        }
-        try KnowledgeBase.insertRows("provenance", columns: ["case_id", "fact_table", "fact_id", "position", "field", "start", "end"], provenanceRows, db: db)
     }
 }

@@ -131,22 +131,6 @@ public final class KnowledgeBase: @unchecked Sendable {
         out += "\""
     }
 
-    /// Insert `rows` (values in `columns` order) with multi-row statements (`INSERT … VALUES (…), (…), …`, up to 64
-    /// rows each): a case's stack frames, provenance spans and signature terms cost a few statements, not one a row.
-    static func insertRows(_ table: String, columns: [String], _ rows: [[SQLValue]], orIgnore: Bool = false, db: Database) throws {
-        let perStatement = 64
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
-        let head = "INSERT " + (orIgnore ? "OR IGNORE " : "") + "INTO \(table)(\(columns.joined(separator: ", "))) VALUES "
-        let fullSQL = head + Array(repeating: tuple, count: perStatement).joined(separator: ",")
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + perStatement, rows.count)]
-            let sql = chunk.count == perStatement ? fullSQL : head + Array(repeating: tuple, count: chunk.count).joined(separator: ",")
-            try db.cachedStatement(sql: sql).run(in: db, values: chunk.joined())
-            start += perStatement
-        }
-    }
-
     static func millis(_ d: Date?) -> Int64? { d.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
     static func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 }
