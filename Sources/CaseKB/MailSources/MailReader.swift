@@ -211,12 +211,12 @@ public enum MailReader {
         var rest = value[...]
         while let lt = rest.firstIndex(of: "<"), let gt = rest[lt...].firstIndex(of: ">") {
             let id = rest[rest.index(after: lt)..<gt].trimmingSpaces()
-            if !id.isEmpty && !id.contains(" ") { out.append(id) }
+            if !id.isEmpty && !id.utf8.contains(0x20) { out.append(id) }
             rest = rest[rest.index(after: gt)...]
         }
         if out.isEmpty {
             let t = value.trimmingSpacesAndNewlines()
-            if !t.isEmpty, !t.contains(" "), t.contains("@") { out.append(t) }
+            if !t.isEmpty, !t.utf8.contains(0x20), t.utf8.contains(0x40) { out.append(t) }
         }
         return out
     }

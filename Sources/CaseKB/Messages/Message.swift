@@ -27,12 +27,12 @@ public struct MailAddress: Sendable, Codable, Hashable {
             let addr = String(s[s.index(lb, offsetBy: 8)..<s.index(before: s.endIndex)])
             return MailAddress(name: unquote(String(s[..<lb])), address: addr)
         }
-        if let lp = s.firstIndex(of: "("), s.hasSuffix(")"), s[..<lp].contains("@") {
+        if let lp = s.firstIndex(of: "("), s.hasSuffix(")"), s[..<lp].utf8.contains(0x40) {
             let name = String(s[s.index(after: lp)..<s.index(before: s.endIndex)])
             s = String(s[..<lp]).trimmingSpaces()
             return MailAddress(name: unquote(name), address: s)
         }
-        if s.contains("@"), !s.contains(" ") { return MailAddress(name: nil, address: s) }
+        if s.utf8.contains(0x40), !s.utf8.contains(0x20) { return MailAddress(name: nil, address: s) }
         return MailAddress(name: unquote(s), address: nil)
     }
 
@@ -81,8 +81,10 @@ public struct Message: Sendable, Codable, Hashable {
     public var body: String
     /// What the sender wrote in this message: the body less quoted earlier mail and the signature.
     public var newText: String
-    /// Quoted earlier mail (reply headers, `>` lines, forwarded content).
-    public var quotedText: String
+    /// Quoted earlier mail (reply headers, `>` lines, forwarded content), split from the body when asked for: the
+    /// ingest never reads it (the knowledge base derives it from the stored body too), and a reply's quoted history
+    /// is most of its text.
+    public var quotedText: String { QuoteSplitter.shared.split(body, quoteStartLine: quoteStartLine).quotedText }
     /// The signature block, if one was found.
     public var signature: String
     public var attachments: [Attachment]
@@ -114,9 +116,8 @@ public struct Message: Sendable, Codable, Hashable {
         self.isForwardedCopy = isForwardedCopy
         self.forwardedIn = nil
         self.quoteStartLine = htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: body) } ?? quoteStartLine
-        let parts = QuoteSplitter.shared.split(body, quoteStartLine: quoteStartLine)
+        let parts = QuoteSplitter.shared.split(body, quoteStartLine: self.quoteStartLine, collectQuoted: false)
         self.newText = parts.newText
-        self.quotedText = parts.quotedText
         self.signature = parts.signature
     }
 
@@ -124,9 +125,8 @@ public struct Message: Sendable, Codable, Hashable {
     public func withBody(_ newBody: String) -> Message {
         var m = self
         m.body = newBody
-        let parts = QuoteSplitter.shared.split(newBody, quoteStartLine: quoteStartLine)
+        let parts = QuoteSplitter.shared.split(newBody, quoteStartLine: quoteStartLine, collectQuoted: false)
         m.newText = parts.newText
-        m.quotedText = parts.quotedText
         m.signature = parts.signature
         return m
     }

@@ -164,8 +164,9 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     /// Split a body into new text, quoted text and signature; `quoteStartLine` is the line an HTML quote marker
-    /// put the start of quoted mail on, if any.
-    public func split(_ body: String, quoteStartLine: Int? = nil) -> Parts {
+    /// put the start of quoted mail on, if any. `collectQuoted: false` leaves the quoted text empty (and the quoted
+    /// history below the cut unread).
+    public func split(_ body: String, quoteStartLine: Int? = nil, collectQuoted: Bool = true) -> Parts {
         // lines are found as far as the decisions read: the quoted history below the cut is never split into lines
         var lines = LineSource(body)
         var quotedAbove = Set<Int>()   // quoted lines above the cut (> quoting and its attribution lines)
@@ -213,9 +214,9 @@ public struct QuoteSplitter: @unchecked Sendable {
         var quoted = BlankLineCollapser()
         let end = cut.map { min($0, lines.found) } ?? lines.found
         for k in 0..<end {
-            if quotedAbove.contains(k) { quoted.add(lines[k]) } else { newLines.append(lines[k]) }
+            if quotedAbove.contains(k) { if collectQuoted { quoted.add(lines[k]) } } else { newLines.append(lines[k]) }
         }
-        if lines.has(end) { quoted.addLines(of: lines.rest(from: end)) }
+        if collectQuoted, lines.has(end) { quoted.addLines(of: lines.rest(from: end)) }
 
         let (kept, signature) = splitSignature(newLines)
         return Parts(newText: QuoteSplitter.trimBlankLines(kept), quotedText: quoted.text, signature: QuoteSplitter.trimBlankLines(signature))

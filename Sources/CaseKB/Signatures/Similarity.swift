@@ -16,10 +16,13 @@ public enum Confidence: String, Sendable, Codable {
     /// Strong also when the evidence corroborates itself: a shared call chain (two edges or more) together with the
     /// same culprit or the same suspect pool tag, above the possible threshold.
     public init(similarity: Double, shared: [String: [String]]) {
+        self.init(similarity: similarity, sharedEdges: shared["edge"]?.count ?? 0,
+                  sharesBlameOrPool: !(shared["blame"] ?? []).isEmpty || !(shared["pool"] ?? []).isEmpty)
+    }
+
+    init(similarity: Double, sharedEdges: Int, sharesBlameOrPool: Bool) {
         self.init(similarity: similarity)
-        if self == .possible, (shared["edge"]?.count ?? 0) >= 2, !(shared["blame"] ?? []).isEmpty || !(shared["pool"] ?? []).isEmpty {
-            self = .strong
-        }
+        if self == .possible, sharedEdges >= 2, sharesBlameOrPool { self = .strong }
     }
 
     var order: Int { self == .strong ? 2 : (self == .possible ? 1 : 0) }
@@ -166,13 +169,17 @@ public final class TermFrequencies: @unchecked Sendable {
     var candidates: [Int64: Candidate] = [:]
     var firstSent: [Int64: Int64?] = [:]
     var summaries: [Int64: CaseSummary] = [:]
+    /// Ids of the terms scored so far (candidates hold them: both are emptied together when it grows past `termLimit`).
+    let termTable = TermTable()
     static let limit = 2_000
+    static let termLimit = 200_000
     public init() {}
 
-    /// A candidate case as scoring needs it: its stored terms and the signature they spell.
+    /// A candidate case as scoring needs it: its stored terms, the signature they spell, and that signature interned.
     struct Candidate {
         var terms: SimilarityScorer.CaseTerms
         var signature: CrashSignature
+        var interned: InternedSignature
     }
     /// What a result shows of a case besides its score.
     struct CaseSummary {
@@ -240,8 +247,14 @@ extension KnowledgeBase {
         let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf, share: { _, _ in }), 1e-9)
         // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
         let rareIDF = max(0.1, log((n + 1) / 1.5))
-        let theirIDF: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }
-        var scored: [(id: Int64, similarity: Double, shared: [String: [String]], frames: [String])] = []
+        // candidates are scored with interned terms (array reads, no string hashing); the shared terms behind the
+        // reasons are listed for the results shown only
+        let table = cache.termTable
+        if table.count > TermFrequencies.termLimit { table.removeAll(); cache.candidates.removeAll(keepingCapacity: true) }
+        let qInterned = InternedSignature(q, terms: nil, table: table)
+        let qIDF = zip(InternedSignature.Kind.allCases, InternedSignature.lists(q)).map { kind, list in list.map { idf(kind.name, $0) } }
+        table.markQuery(qInterned, idf: qIDF)
+        var scored: [(id: Int64, similarity: Double, confidence: Confidence, candidate: TermFrequencies.Candidate)] = []
         for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(candidates) {
             if let b = before {
                 let first = try TermFrequencies.cached(&cache.firstSent, id, limit: 100_000) {
@@ -251,19 +264,29 @@ extension KnowledgeBase {
             }
             let candidate = try TermFrequencies.cached(&cache.candidates, id) {
                 let terms = try caseTerms(id, db: db)
-                return TermFrequencies.Candidate(terms: terms, signature: CrashSignature(terms: terms))
+                let signature = CrashSignature(terms: terms)
+                return TermFrequencies.Candidate(terms: terms, signature: signature, interned: InternedSignature(signature, terms: terms, table: table))
             }
-            let (s, shared) = scorer.score(q, candidate.terms, idf: idf)
-            let theirSelf = max(scorer.score(candidate.signature, candidate.terms, idf: theirIDF, share: { _, _ in }), 1e-9)
+            table.markCandidate(candidate.interned)
+            let overlap = table.scoreQueryAgainstCandidate(qInterned, idf: qIDF, weights: scorer.weights)
+            let s = overlap.score
+            let theirSelf = max(table.candidateSelfScore(candidate.interned, rareIDF: rareIDF, weights: scorer.weights), 1e-9)
+            assert(s == scorer.score(q, candidate.terms, idf: idf).score, "interned score differs")
+            assert(theirSelf == max(scorer.score(candidate.signature, candidate.terms, idf: { k, t in idfCache[TermKey(kind: k, term: t)] ?? rareIDF }, share: { _, _ in }), 1e-9),
+                   "interned self-score differs")
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
-            scored.append((id, min(1, (s / selfScore + s / theirSelf) / 2), shared, candidate.signature.frames))
+            let similarity = min(1, (s / selfScore + s / theirSelf) / 2)
+            scored.append((id, similarity, Confidence(similarity: similarity, sharedEdges: overlap.sharedEdges, sharesBlameOrPool: overlap.sharesBlameOrPool), candidate))
         }
         scored.sort { a, b in
-            let ca = Confidence(similarity: a.similarity, shared: a.shared).order, cb = Confidence(similarity: b.similarity, shared: b.shared).order
+            let ca = a.confidence.order, cb = b.confidence.order
             if ca != cb { return ca > cb }
             return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id
         }
-        return try scored.prefix(limit).map { id, sim, shared, frames in
+        return try scored.prefix(limit).map { id, sim, confidence, candidate in
+            let shared = scorer.score(q, candidate.terms, idf: idf).shared
+            let frames = candidate.signature.frames
+            assert(confidence == Confidence(similarity: sim, shared: shared), "interned overlap differs")
             let summary = try TermFrequencies.cached(&cache.summaries, id) {
                 let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
                 let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
@@ -272,7 +295,7 @@ extension KnowledgeBase {
             let advice = withAdvice ? try Row.fetchAll(db.cachedStatement(sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id"), arguments: [id])
                 .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) } : []
             return SimilarCase(case: summary.key, subject: summary.subject, score: (sim * 1000).rounded() / 1000,
-                               confidence: Confidence(similarity: sim, shared: shared),
+                               confidence: confidence,
                                reasons: SimilarityScorer.reasons(shared, query: q, other: (summary.bugchecks, frames)),
                                recommendations: advice, bugchecks: summary.bugchecks)
         }

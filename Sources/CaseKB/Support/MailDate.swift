@@ -39,7 +39,7 @@ public enum MailDate {
         for t in tokens {
             let lower = t.lowercased()
             if month == nil, lower.count >= 3, let m = months[String(lower.prefix(3))], lower.allSatisfy({ $0.isLetter }) { month = m; continue }
-            if t.contains(":") && time == nil {
+            if time == nil && t.utf8.contains(0x3A) {
                 let parts = t.split(separator: ":")
                 var nums: [Int] = []
                 for (k, p) in parts.enumerated() {
