@@ -4,10 +4,14 @@
 /// candidate's position of it are array reads. The scores are those of `SimilarityScorer.score` to the last bit:
 /// the same terms, in the same order, through the same arithmetic.
 struct InternedSignature {
-    /// The signature's lists by kind (`Kind` order), each term as its id, in the signature's order.
-    var ids: [[Int]]
+    /// The signature's terms as ids, list after list in `Kind` order, each list in the signature's order.
+    var ids: [Int]
     /// The stored position of each term (frames and modules: stack order; blame: rank), aligned with `ids`.
-    var positions: [[Int]]
+    var positions: [Int]
+    /// Where each kind's list starts in `ids` (and, last, where the lists end).
+    var starts: [Int]
+
+    func range(_ kind: Kind) -> Range<Int> { starts[kind.rawValue]..<starts[kind.rawValue + 1] }
 
     /// The term kinds in the order the scorer adds them up.
     enum Kind: Int, CaseIterable {
@@ -34,14 +38,16 @@ struct InternedSignature {
     /// `signature` interned in `table`, the positions read from its stored `terms` (none for a query: only a
     /// candidate's positions are read).
     init(_ signature: CrashSignature, terms: SimilarityScorer.CaseTerms?, table: TermTable) {
-        var ids: [[Int]] = [], positions: [[Int]] = []
+        ids = []; positions = []; starts = []
         for (kind, list) in zip(Kind.allCases, InternedSignature.lists(signature)) {
-            ids.append(list.map { table.id(kind.name, $0) })
-            if let stored = terms?.byKind[kind.name] { positions.append(list.map { stored[$0] ?? 0 }) }
-            else { positions.append(Array(repeating: 0, count: list.count)) }
+            starts.append(ids.count)
+            let stored = terms?.byKind[kind.name]
+            for term in list {
+                ids.append(table.id(kind.name, term))
+                positions.append(stored?[term] ?? 0)
+            }
         }
-        self.ids = ids
-        self.positions = positions
+        starts.append(ids.count)
     }
 }
 
@@ -75,21 +81,17 @@ final class TermTable {
     }
 
     /// Mark the query's terms with their idf (`idf`, aligned with `q.ids`).
-    func markQuery(_ q: InternedSignature, idf: [[Double]]) {
+    func markQuery(_ q: InternedSignature, idf: [Double]) {
         queryGeneration += 1
-        for (list, values) in zip(q.ids, idf) {
-            for (id, v) in zip(list, values) { queryMark[id] = queryGeneration; queryIDF[id] = v }
-        }
+        for (id, v) in zip(q.ids, idf) { queryMark[id] = queryGeneration; queryIDF[id] = v }
     }
 
     func markCandidate(_ c: InternedSignature) {
         candidateGeneration += 1
-        for (list, positions) in zip(c.ids, c.positions) {
-            for (id, p) in zip(list, positions) where candidateMark[id] != candidateGeneration {
-                // the first occurrence's position, as `CaseTerms` keeps it
-                candidateMark[id] = candidateGeneration
-                candidatePosition[id] = p
-            }
+        for k in c.ids.indices where candidateMark[c.ids[k]] != candidateGeneration {
+            // the first occurrence's position, as `CaseTerms` keeps it
+            candidateMark[c.ids[k]] = candidateGeneration
+            candidatePosition[c.ids[k]] = c.positions[k]
         }
     }
 
@@ -101,26 +103,28 @@ final class TermTable {
     }
 
     /// `SimilarityScorer.score(q, c, idf:)` for the marked query `q` (its idf per term in `idf`) and the marked candidate.
-    func scoreQueryAgainstCandidate(_ q: InternedSignature, idf: [[Double]], weights w: SimilarityScorer.Weights) -> Overlap {
+    func scoreQueryAgainstCandidate(_ q: InternedSignature, idf: [Double], weights w: SimilarityScorer.Weights) -> Overlap {
         var o = Overlap()
         var s = 0.0
-        for (i, id) in q.ids[0].enumerated() where candidateMark[id] == candidateGeneration {
-            let j = candidatePosition[id]
+        @inline(__always) func shared(_ k: Int) -> Bool { candidateMark[q.ids[k]] == candidateGeneration }
+        let frames = q.range(.frame)
+        for k in frames where shared(k) {
+            let i = k - frames.lowerBound, j = candidatePosition[q.ids[k]]
             let pos = 1.0 / (1.0 + 0.15 * Double(i)) * 1.0 / (1.0 + 0.1 * Double(abs(i - j)))
-            s += w.frame * idf[0][i] * pos
+            s += w.frame * idf[k] * pos
         }
-        for (k, id) in q.ids[1].enumerated() where candidateMark[id] == candidateGeneration { s += w.edge * idf[1][k]; o.sharedEdges += 1 }
-        for (r, id) in q.ids[2].enumerated() where candidateMark[id] == candidateGeneration {
-            s += w.blame * idf[2][r] / (1.0 + Double(r) + Double(candidatePosition[id]) * 0.5)
+        for k in q.range(.edge) where shared(k) { s += w.edge * idf[k]; o.sharedEdges += 1 }
+        let blame = q.range(.blame)
+        for k in blame where shared(k) {
+            s += w.blame * idf[k] / (1.0 + Double(k - blame.lowerBound) + Double(candidatePosition[q.ids[k]]) * 0.5)
             o.sharesBlameOrPool = true
         }
-        for (k, id) in q.ids[3].enumerated() where candidateMark[id] == candidateGeneration { s += w.pool * idf[3][k]; o.sharesBlameOrPool = true }
-        for (k, id) in q.ids[4].enumerated() where candidateMark[id] == candidateGeneration { s += w.exact * idf[4][k] }
-        for (k, id) in q.ids[5].enumerated() where candidateMark[id] == candidateGeneration { s += w.core * idf[5][k] }
-        for id in q.ids[6] where candidateMark[id] == candidateGeneration { s += w.family }
-        for (i, id) in q.ids[7].enumerated() where candidateMark[id] == candidateGeneration {
-            s += w.module * idf[7][i] / (1.0 + 0.3 * Double(i))
-        }
+        for k in q.range(.pool) where shared(k) { s += w.pool * idf[k]; o.sharesBlameOrPool = true }
+        for k in q.range(.exact) where shared(k) { s += w.exact * idf[k] }
+        for k in q.range(.core) where shared(k) { s += w.core * idf[k] }
+        for k in q.range(.family) where shared(k) { s += w.family }
+        let modules = q.range(.module)
+        for k in modules where shared(k) { s += w.module * idf[k] / (1.0 + 0.3 * Double(k - modules.lowerBound)) }
         o.score = s
         return o
     }
@@ -128,20 +132,23 @@ final class TermTable {
     /// `SimilarityScorer.score(c.signature, c.terms, idf:)` for the marked candidate against itself, a term's idf
     /// being the marked query's when the query holds it, else `rareIDF`.
     func candidateSelfScore(_ c: InternedSignature, rareIDF: Double, weights w: SimilarityScorer.Weights) -> Double {
-        @inline(__always) func idf(_ id: Int) -> Double { queryMark[id] == queryGeneration ? queryIDF[id] : rareIDF }
+        @inline(__always) func idf(_ k: Int) -> Double { queryMark[c.ids[k]] == queryGeneration ? queryIDF[c.ids[k]] : rareIDF }
         var s = 0.0
-        for (i, id) in c.ids[0].enumerated() {
-            let j = candidatePosition[id]
+        let frames = c.range(.frame)
+        for k in frames {
+            let i = k - frames.lowerBound, j = candidatePosition[c.ids[k]]
             let pos = 1.0 / (1.0 + 0.15 * Double(i)) * 1.0 / (1.0 + 0.1 * Double(abs(i - j)))
-            s += w.frame * idf(id) * pos
+            s += w.frame * idf(k) * pos
         }
-        for id in c.ids[1] { s += w.edge * idf(id) }
-        for (r, id) in c.ids[2].enumerated() { s += w.blame * idf(id) / (1.0 + Double(r) + Double(candidatePosition[id]) * 0.5) }
-        for id in c.ids[3] { s += w.pool * idf(id) }
-        for id in c.ids[4] { s += w.exact * idf(id) }
-        for id in c.ids[5] { s += w.core * idf(id) }
-        for _ in c.ids[6] { s += w.family }
-        for (i, id) in c.ids[7].enumerated() { s += w.module * idf(id) / (1.0 + 0.3 * Double(i)) }
+        for k in c.range(.edge) { s += w.edge * idf(k) }
+        let blame = c.range(.blame)
+        for k in blame { s += w.blame * idf(k) / (1.0 + Double(k - blame.lowerBound) + Double(candidatePosition[c.ids[k]]) * 0.5) }
+        for k in c.range(.pool) { s += w.pool * idf(k) }
+        for k in c.range(.exact) { s += w.exact * idf(k) }
+        for k in c.range(.core) { s += w.core * idf(k) }
+        for _ in c.range(.family) { s += w.family }
+        let modules = c.range(.module)
+        for k in modules { s += w.module * idf(k) / (1.0 + 0.3 * Double(k - modules.lowerBound)) }
         return s
     }
 }

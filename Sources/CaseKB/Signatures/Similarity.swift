@@ -252,10 +252,10 @@ extension KnowledgeBase {
         let table = cache.termTable
         if table.count > TermFrequencies.termLimit { table.removeAll(); cache.candidates.removeAll(keepingCapacity: true) }
         let qInterned = InternedSignature(q, terms: nil, table: table)
-        let qIDF = zip(InternedSignature.Kind.allCases, InternedSignature.lists(q)).map { kind, list in list.map { idf(kind.name, $0) } }
+        let qIDF = zip(InternedSignature.Kind.allCases, InternedSignature.lists(q)).flatMap { kind, list in list.map { idf(kind.name, $0) } }
         table.markQuery(qInterned, idf: qIDF)
         var scored: [(id: Int64, similarity: Double, confidence: Confidence, candidate: TermFrequencies.Candidate)] = []
-        for (id, _) in prelim.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(candidates) {
+        for id in KnowledgeBase.best(candidates, of: prelim) {
             if let b = before {
                 let first = try TermFrequencies.cached(&cache.firstSent, id, limit: 100_000) {
                     try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id])
@@ -299,6 +299,26 @@ extension KnowledgeBase {
                                reasons: SimilarityScorer.reasons(shared, query: q, other: (summary.bugchecks, frames)),
                                recommendations: advice, bugchecks: summary.bugchecks)
         }
+    }
+
+    /// The `k` ids with the highest weight (ties: lower id first), best first — the first `k` of the whole table
+    /// sorted, without sorting it (a lookup gathers thousands of ids and keeps a few dozen).
+    static func best(_ k: Int, of weights: [Int64: Double]) -> [Int64] {
+        guard k > 0 else { return [] }
+        var top: [(id: Int64, weight: Double)] = []
+        top.reserveCapacity(k + 1)
+        func before(_ a: (id: Int64, weight: Double), _ b: (id: Int64, weight: Double)) -> Bool {
+            a.weight != b.weight ? a.weight > b.weight : a.id < b.id
+        }
+        for (id, weight) in weights {
+            let entry = (id: id, weight: weight)
+            if top.count == k, let last = top.last, !before(entry, last) { continue }
+            var at = top.count
+            while at > 0, before(entry, top[at - 1]) { at -= 1 }
+            top.insert(entry, at: at)
+            if top.count > k { top.removeLast() }
+        }
+        return top.map(\.id)
     }
 
     /// The signature of any text with crash output: a bare `!analyze -v`, a `kc` paste, or a whole mail or thread file.

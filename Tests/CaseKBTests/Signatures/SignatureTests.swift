@@ -135,6 +135,59 @@ struct SimilarLookupTests {
         #expect(!cases.contains("SR#120030623000481"))
     }
 
+    @Test("interned scoring gives the string scorer's scores to the last bit, on every pair of Corpus/eval signatures")
+    func internedScoresMatch() throws {
+        let dir = Fixtures.corpus("eval")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".eml") }.sorted()
+        let signatures = try files.map { f -> CrashSignature in
+            let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
+            return KnowledgeBase.querySignature(text: text, path: f).0
+        }.filter { !$0.isEmpty }
+        #expect(signatures.count >= 20)
+        let scorer = SimilarityScorer()
+        let table = TermTable()
+        // made-up idfs, different per term, so a term scored with the wrong idf shows
+        func idf(_ kind: String, _ term: String) -> Double { 0.1 + Double((kind + term).utf8.reduce(0) { ($0 &* 31 &+ Int($1)) % 1000 }) / 97 }
+        let rare = 7.25
+        var shared = 0
+        for q in signatures {
+            let qi = InternedSignature(q, terms: nil, table: table)
+            let qIDF = zip(InternedSignature.Kind.allCases, InternedSignature.lists(q)).flatMap { kind, list in list.map { idf(kind.name, $0) } }
+            let qKeys = Set(q.terms.map { $0.kind + "\u{1}" + $0.term })
+            table.markQuery(qi, idf: qIDF)
+            for c in signatures {
+                // a candidate as stored: its terms with positions, and the signature they spell
+                let terms = SimilarityScorer.CaseTerms(c)
+                let stored = CrashSignature(terms: terms)
+                let ci = InternedSignature(stored, terms: terms, table: table)
+                table.markCandidate(ci)
+                let overlap = table.scoreQueryAgainstCandidate(qi, idf: qIDF, weights: scorer.weights)
+                let expected = scorer.score(q, terms, idf: idf)
+                #expect(overlap.score == expected.score)
+                #expect(overlap.sharedEdges == expected.shared["edge"]?.count ?? 0)
+                #expect(overlap.sharesBlameOrPool == !((expected.shared["blame"] ?? []) + (expected.shared["pool"] ?? [])).isEmpty)
+                let theirIDF: (String, String) -> Double = { k, t in qKeys.contains(k + "\u{1}" + t) ? idf(k, t) : rare }
+                #expect(table.candidateSelfScore(ci, rareIDF: rare, weights: scorer.weights) == scorer.score(stored, terms, idf: theirIDF, share: { _, _ in }))
+                if expected.score > 0 { shared += 1 }
+            }
+        }
+        #expect(shared > signatures.count)   // pairs that share terms, not only each with itself
+    }
+
+    @Test("the k best candidates are the first k of the full sort, ties by lower id")
+    func bestCandidates() {
+        var weights: [Int64: Double] = [:]
+        var seed: UInt64 = 7
+        for id in 1...3000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            weights[Int64(id)] = Double((seed >> 33) % 40) / 4   // few distinct weights: many ties
+        }
+        let sorted = weights.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        for k in [0, 1, 25, 60, 3000, 5000] {
+            #expect(KnowledgeBase.best(k, of: weights) == Array(sorted.prefix(k)))
+        }
+    }
+
     @Test("leave-one-out on Corpus/eval beats both baselines (R@1 ≥ 0.9, MRR ≥ 0.93)")
     func evaluation() throws {
         let r = try SimilarityEvaluation.run(directory: Fixtures.corpus("eval"))
