@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // OpenSSL's libcrypto: SHA-256 content hashes with the CPU's SHA extensions.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // mimalloc replaces malloc/free in the casekb executable (see Sources/CMimalloc/shim.h).
+        .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
         // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
         .target(
             name: "CaseKB",
@@ -37,7 +39,7 @@ let package = Package(
         // Thin command-line front end.
         .executableTarget(
             name: "casekb",
-            dependencies: ["CaseKB", "CaseKBServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["CaseKB", "CaseKBServer", "CMimalloc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Benchmarks that print figures (never timed unit tests).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaseKB
+import CMimalloc
 import Foundation
 
 /// Options every knowledge-base command takes.
@@ -73,6 +74,7 @@ struct IngestCommand: ParsableCommand {
             if ProcessInfo.processInfo.environment["CASEKB_TIMINGS"] != nil {
                 print(String(format: "waited %.1f s for parsing, wrote for %.1f s (of which rebuilding cases %.1f s, linking similar cases %.1f s; waited for plans %.1f s, for links %.1f s)",
                              summary.waitSeconds, summary.writeSeconds, summary.rebuildSeconds, summary.linkSeconds, summary.planWaitSeconds, summary.linkWaitSeconds))
+                print("malloc: " + IngestCommand.allocator)
             }
         }
         if summary.failed > 0 { throw ExitCode(1) }
@@ -174,5 +176,16 @@ struct StatsCommand: ParsableCommand {
         for b in s.topBugchecks { print("  \(b.name) \(b.label ?? "")  \(b.cases) cases") }
         print("top culprits:")
         for c in s.topCulprits { print("  \(c.name)  \(c.cases) cases") }
+    }
+}
+
+extension IngestCommand {
+    /// Which malloc serves the process: mimalloc when the link put it ahead of glibc's (a block from `malloc` lies
+    /// in mimalloc's heap), else glibc's.
+    static var allocator: String {
+        guard let block = malloc(64) else { return "unknown" }
+        defer { free(block) }
+        let v = Int(mi_version())
+        return mi_is_in_heap_region(block) ? "mimalloc \(v / 100).\(v / 10 % 10).\(v % 10)" : "glibc (mimalloc \(v) linked but not in use)"
     }
 }
