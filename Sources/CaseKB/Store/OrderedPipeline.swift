@@ -12,6 +12,10 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     private var results: [Int: Output] = [:]
     private var claimed = 0
     private var taken = 0
+    /// The item the consumer waits for, and how many workers wait for room in the window: a thread is woken only
+    /// when what it waits for has happened (each needless wake-up is a context switch on a 2-core machine).
+    private var consumerWaitsFor: Int?
+    private var workersWaiting = 0
     private let condition = NSCondition()
 
     init(_ inputs: [Input], window: Int, work: @escaping @Sendable (Int, Input) -> Output) {
@@ -23,7 +27,10 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     /// Start `workers` threads (8 MiB stacks: the parsers recurse into nested MIME).
     func start(workers: Int) {
         for w in 0..<workers {
-            let thread = Thread { [self] in run(worker: w) }
+            let thread = Thread { [self] in
+                WorkerPriority.lower()
+                run(worker: w)
+            }
             thread.stackSize = 8 << 20
             thread.start()
         }
@@ -32,7 +39,11 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     private func run(worker: Int) {
         while true {
             condition.lock()
-            while claimed < inputs.count, claimed >= taken + window { condition.wait() }
+            while claimed < inputs.count, claimed >= taken + window {
+                workersWaiting += 1
+                condition.wait()
+                workersWaiting -= 1
+            }
             guard claimed < inputs.count else { condition.unlock(); return }
             let k = claimed
             claimed += 1
@@ -40,7 +51,7 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
             let output = work(worker, inputs[k])
             condition.lock()
             results[k] = output
-            condition.broadcast()
+            if consumerWaitsFor == k { condition.broadcast() }
             condition.unlock()
         }
     }
@@ -51,10 +62,12 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
         defer { condition.unlock() }
         while true {
             if let output = results.removeValue(forKey: k) {
+                consumerWaitsFor = nil
                 taken = k + 1
-                condition.broadcast()
+                if workersWaiting > 0 { condition.broadcast() }
                 return output
             }
+            consumerWaitsFor = k
             condition.wait()
         }
     }
@@ -65,5 +78,21 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
         claimed = inputs.count
         condition.broadcast()
         condition.unlock()
+    }
+}
+
+/// Worker threads run at a lower priority than the consumer. The consumer is the serial part (the one SQLite writer)
+/// and workers are up to a window ahead of it, so a core is better spent on the consumer than on a worker that is
+/// already ahead: with equal priorities the scheduler shares the two cores three ways and the writer waits for CPU
+/// (18k ingest: rebuild phase 1.8 s → 1.3 s, whole run ≈ 9 % shorter, alternating runs).
+enum WorkerPriority {
+    /// The workers' nice value (the consumer keeps the process's).
+    static let nice: Int32 = 5
+
+    /// On Linux the nice value is per thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's.
+    static func lower() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
     }
 }
