@@ -113,22 +113,34 @@ public enum CRMExportReader {
 
 /// Address lists (`To:`/`Cc:`), split on commas and semicolons outside quotes and angle brackets.
 public enum AddressList {
+    /// Addresses separated by `,` `;` `，` `；` outside quotes and angle brackets (scanned as UTF-8 bytes: every
+    /// delimiter is ASCII or a whole 3-byte sequence, never part of another character's bytes).
     public static func parse(_ raw: String) -> [MailAddress] {
         var out: [MailAddress] = []
-        var current = ""
+        let u = Array(raw.utf8)
+        var start = 0, i = 0
         var inQuote = false, inAngle = false
-        for c in raw {
-            if c == "\"" { inQuote.toggle() }
-            if c == "<" { inAngle = true }
-            if c == ">" { inAngle = false }
-            if (c == "," || c == ";" || c == "；" || c == "，") && !inQuote && !inAngle {
-                let a = MailAddress.parse(current)
-                if a.name != nil || a.address != nil { out.append(a) }
-                current = ""
-            } else { current.append(c) }
+        func add(upTo end: Int) {
+            let a = MailAddress.parse(String(decoding: u[start..<end], as: UTF8.self))
+            if a.name != nil || a.address != nil { out.append(a) }
         }
-        let a = MailAddress.parse(current)
-        if a.name != nil || a.address != nil { out.append(a) }
+        while i < u.count {
+            let b = u[i]
+            if b == 0x22 { inQuote.toggle() } else if b == 0x3C { inAngle = true } else if b == 0x3E { inAngle = false }
+            var separator = 0
+            if !inQuote && !inAngle {
+                if b == 0x2C || b == 0x3B { separator = 1 }   // , ;
+                else if b == 0xEF, i + 2 < u.count, u[i + 1] == 0xBC, u[i + 2] == 0x8C || u[i + 2] == 0x9B { separator = 3 }   // ， ；
+            }
+            if separator > 0 {
+                add(upTo: i)
+                i += separator
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        add(upTo: u.count)
         return out
     }
 }

@@ -209,7 +209,7 @@ public enum MailReader {
     static func messageIDs(_ value: String) -> [String] {
         var out: [String] = []
         var rest = value[...]
-        while let lt = rest.firstIndex(of: "<"), let gt = rest[lt...].firstIndex(of: ">") {
+        while let lt = rest.utf8.firstIndex(of: 0x3C), let gt = rest[lt...].utf8.firstIndex(of: 0x3E) {
             let id = rest[rest.index(after: lt)..<gt].trimmingSpaces()
             if !id.isEmpty && !id.utf8.contains(0x20) { out.append(id) }
             rest = rest[rest.index(after: gt)...]

@@ -17,17 +17,18 @@ public struct MailAddress: Sendable, Codable, Hashable {
     public static func parse(_ raw: String) -> MailAddress {
         var s = raw.trimmingSpacesAndNewlines()
         if s.isEmpty { return MailAddress(name: nil, address: nil) }
-        if let lt = s.lastIndex(of: "<"), let gt = s[lt...].firstIndex(of: ">") {
+        // delimiters are found among the UTF-8 bytes (ASCII, so always at a character boundary)
+        if let lt = s.utf8.lastIndex(of: 0x3C), let gt = s[lt...].utf8.firstIndex(of: 0x3E) {
             var addr = String(s[s.index(after: lt)..<gt]).trimmingSpaces()
             if addr.lowercased().hasPrefix("mailto:") { addr = String(addr.dropFirst(7)) }
             let name = unquote(String(s[..<lt]))
             return MailAddress(name: name, address: addr)
         }
-        if let lb = s.lastIndex(of: "["), s.hasSuffix("]"), s[lb...].lowercased().contains("mailto:") {
+        if let lb = s.utf8.lastIndex(of: 0x5B), s.hasSuffix("]"), s[lb...].lowercased().contains("mailto:") {
             let addr = String(s[s.index(lb, offsetBy: 8)..<s.index(before: s.endIndex)])
             return MailAddress(name: unquote(String(s[..<lb])), address: addr)
         }
-        if let lp = s.firstIndex(of: "("), s.hasSuffix(")"), s[..<lp].utf8.contains(0x40) {
+        if let lp = s.utf8.firstIndex(of: 0x28), s.hasSuffix(")"), s[..<lp].utf8.contains(0x40) {
             let name = String(s[s.index(after: lp)..<s.index(before: s.endIndex)])
             s = String(s[..<lp]).trimmingSpaces()
             return MailAddress(name: unquote(name), address: s)
@@ -38,8 +39,8 @@ public struct MailAddress: Sendable, Codable, Hashable {
 
     private static func unquote(_ s: String) -> String {
         var t = s.trimmingSpacesAndNewlines()
-        if t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") { t = String(t.dropFirst().dropLast()) }
-        if t.count >= 2, t.hasPrefix("'"), t.hasSuffix("'") { t = String(t.dropFirst().dropLast()) }
+        if t.utf8.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") { t = String(t.dropFirst().dropLast()) }
+        if t.utf8.count >= 2, t.hasPrefix("'"), t.hasSuffix("'") { t = String(t.dropFirst().dropLast()) }
         return t.trimmingSpaces()
     }
 }

@@ -232,8 +232,8 @@ extension KnowledgeBase {
         let idf: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? max(0.1, log(n + 1)) }
         // candidates: cases sharing the query's rarest informative terms (never more than a few hundred index reads)
         var prelim: [Int64: Double] = [:]
-        for key in qTerms.filter({ $0.kind != "family" }).sorted(by: { (dfOf[$0] ?? 0) < (dfOf[$1] ?? 0) }) {
-            let d = dfOf[key] ?? 0
+        let rarestFirst = qTerms.filter { $0.kind != "family" }.map { (key: $0, df: dfOf[$0] ?? 0) }.sorted { $0.df < $1.df }
+        for (key, d) in rarestFirst {
             if d == 0 || Double(d) > max(50, n / 5) { continue }
             if prelim.count >= 300 && d > 20 { break }
             let ids = try TermFrequencies.cached(&cache.postings, key) {
@@ -254,7 +254,8 @@ extension KnowledgeBase {
         let qInterned = InternedSignature(q, terms: nil, table: table)
         let qIDF = zip(InternedSignature.Kind.allCases, InternedSignature.lists(q)).flatMap { kind, list in list.map { idf(kind.name, $0) } }
         table.markQuery(qInterned, idf: qIDF)
-        var scored: [(id: Int64, similarity: Double, confidence: Confidence, candidate: TermFrequencies.Candidate)] = []
+        var scored: [(id: Int64, similarity: Double, confidence: Confidence, candidate: Int)] = []
+        var scoredCandidates: [TermFrequencies.Candidate] = []
         for id in KnowledgeBase.best(candidates, of: prelim) {
             if let b = before {
                 let first = try TermFrequencies.cached(&cache.firstSent, id, limit: 100_000) {
@@ -276,14 +277,17 @@ extension KnowledgeBase {
                    "interned self-score differs")
             // the mean of the two coverages: how much of the query the case explains, and how much of the case the query does
             let similarity = min(1, (s / selfScore + s / theirSelf) / 2)
-            scored.append((id, similarity, Confidence(similarity: similarity, sharedEdges: overlap.sharedEdges, sharesBlameOrPool: overlap.sharesBlameOrPool), candidate))
+            scored.append((id, similarity, Confidence(similarity: similarity, sharedEdges: overlap.sharedEdges, sharesBlameOrPool: overlap.sharesBlameOrPool),
+                           scoredCandidates.count))
+            scoredCandidates.append(candidate)
         }
         scored.sort { a, b in
             let ca = a.confidence.order, cb = b.confidence.order
             if ca != cb { return ca > cb }
             return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id
         }
-        return try scored.prefix(limit).map { id, sim, confidence, candidate in
+        return try scored.prefix(limit).map { id, sim, confidence, index in
+            let candidate = scoredCandidates[index]
             let shared = scorer.score(q, candidate.terms, idf: idf).shared
             let frames = candidate.signature.frames
             assert(confidence == Confidence(similarity: sim, shared: shared), "interned overlap differs")
