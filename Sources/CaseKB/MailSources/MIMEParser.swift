@@ -247,7 +247,12 @@ public enum MIMEParser {
 
     /// Non-space UTF-8 bytes: how long a rendered part is for choosing between alternatives.
     static func visibleLength(_ text: String) -> Int {
-        text.utf8.reduce(0) { $0 + ($1 > 0x20 ? 1 : 0) }
+        var text = text
+        return text.withUTF8 { p in
+            var n = 0
+            for b in p where b > 0x20 { n += 1 }
+            return n
+        }
     }
 
     /// Render `entity` into `r`. `plainLength`: inside a multipart/alternative, the visible length of the plain part

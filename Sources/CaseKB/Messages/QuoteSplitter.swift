@@ -298,12 +298,17 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     // MARK: signatures
 
+    /// Punctuation a closing may end with ("Thanks!", "此致，").
+    static let closingPunctuation: Set<Character> = [",", "，", "!", "！", ".", "。", ":", "："]
+    /// Punctuation a name line never holds: a line with any is a sentence, not a name.
+    static let sentencePunctuation: Set<Character> = ["。", "，", ",", ".", ":", "：", "?", "？", "!", "！", ";", "；", "(", ")", "（", "）", "=", "`"]
+
     private func isClosing(_ line: String) -> Bool {
         if line.utf8.count > 48 { return false }
         let trimmed = ByteText.trim(line)
         guard let first = trimmed.utf8.first, closingStarts[Int(first)] else { return false }
         var t = trimmed.lowercased()
-        while let l = t.last, ",，!！.。:：".contains(l) { t.removeLast() }
+        while let l = t.last, QuoteSplitter.closingPunctuation.contains(l) { t.removeLast() }
         if t.isEmpty { return false }
         for c in closings {
             if t == c { return true }
@@ -345,7 +350,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         if line.utf8.count > 90 { return false }
         let t = ByteText.trim(line)
         if t.isEmpty || t.utf8.count > 90 { return false }
-        return !t.contains(where: { "。，,.:：?？!！;；()（）=`".contains($0) })
+        return !t.contains(where: { QuoteSplitter.sentencePunctuation.contains($0) })
     }
 
     /// Find the signature at the end of the new text: a `-- ` line, a closing word, a mobile footer, or a block of contact lines.

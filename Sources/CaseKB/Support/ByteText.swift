@@ -12,17 +12,20 @@ enum ByteText {
 
     /// `s` with each CR LF made LF (a lone CR stays).
     static func lineFeedsOnly(_ s: String) -> String {
-        guard s.utf8.contains(0x0D) else { return s }
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
-        var pendingCR = false
-        for c in s.utf8 {
-            if pendingCR && c != 0x0A { out.append(0x0D) }
-            pendingCR = c == 0x0D
-            if !pendingCR { out.append(c) }
+        var s = s
+        let converted: [UInt8]? = s.withUTF8 { p in
+            guard let base = p.baseAddress, memchr(base, 0x0D, p.count) != nil else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(p.count)
+            var i = 0
+            while i < p.count {
+                if p[i] == 0x0D, i + 1 < p.count, p[i + 1] == 0x0A { i += 1; continue }
+                out.append(p[i])
+                i += 1
+            }
+            return out
         }
-        if pendingCR { out.append(0x0D) }
-        return String(decoding: out, as: UTF8.self)
+        return converted.map { String(decoding: $0, as: UTF8.self) } ?? s
     }
 
     /// Whether bytes `start..<end` of `p` contain `needle`: memchr for the first byte, then a compare. With `folded`,

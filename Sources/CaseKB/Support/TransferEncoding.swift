@@ -32,8 +32,25 @@ public enum TransferEncoding {
                     var acc: UInt32 = 0
                     var bits = 0
                     var sawPadding = false
-                    for i in 0..<inBuf.count {
+                    let n = inBuf.count
+                    var i = 0
+                    while i < n {
+                        // four alphabet characters at a group boundary (most of a line) become three bytes at once
+                        if bits == 0, !sawPadding, i + 4 <= n {
+                            let a = table[Int(inBuf[i])], b = table[Int(inBuf[i + 1])], c = table[Int(inBuf[i + 2])], d = table[Int(inBuf[i + 3])]
+                            if a | b | c | d >= 0 {
+                                let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                                outBuf[written] = UInt8(truncatingIfNeeded: group >> 16)
+                                outBuf[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                                outBuf[written + 2] = UInt8(truncatingIfNeeded: group)
+                                written += 3
+                                count += 4
+                                i += 4
+                                continue
+                            }
+                        }
                         let c = inBuf[i]
+                        i += 1
                         let v = table[Int(c)]
                         if v >= 0 {
                             if sawPadding { sawPadding = false; acc = 0; bits = 0; count = 0 }   // a new base64 run after padding
@@ -49,7 +66,7 @@ public enum TransferEncoding {
                         }
                         if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
                         if c == 0x3D { sawPadding = true; count += 1; continue }
-                        if firstInvalid == nil { firstInvalid = i }
+                        if firstInvalid == nil { firstInvalid = i - 1 }
                     }
                 }
             }

@@ -50,6 +50,34 @@ struct DecodingTests {
         #expect(bad.firstInvalidOffset == 8)
     }
 
+    @Test("base64 of every length and wrapping (76-column CRLF, odd widths, stray spaces) decodes to Foundation's bytes")
+    func base64AgainstFoundation() throws {
+        var seed: UInt64 = 11
+        func next() -> UInt8 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: seed >> 33) }
+        for length in [0, 1, 2, 3, 4, 5, 56, 57, 58, 1000, 4099] {
+            let data = Data((0..<length).map { _ in next() })
+            let encoded = data.base64EncodedString()
+            for width in [76, 75, 7, 1] {
+                // wrapped at `width` columns, CRLF; at width 7 a space too after every line (whitespace is skipped)
+                var wrapped = ""
+                var line = encoded[...]
+                while !line.isEmpty {
+                    wrapped += line.prefix(width) + (width == 7 ? " \r\n" : "\r\n")
+                    line = line.dropFirst(width)
+                }
+                let r = TransferEncoding.decodeBase64(Array(wrapped.utf8)[...])
+                #expect(r.bytes == Array(data), "length \(length), width \(width)")
+                #expect(r.firstInvalidOffset == nil)
+                #expect(!r.truncated)
+            }
+        }
+        // a stray character inside a group of four, and a cut-off last group
+        let bad = TransferEncoding.decodeBase64(Array("QUJD REVG\r\nR0!hJ".utf8)[...])
+        #expect(bad.firstInvalidOffset == 13)
+        #expect(String(decoding: bad.bytes.prefix(6), as: UTF8.self) == "ABCDEF")
+        #expect(TransferEncoding.decodeBase64(Array("QUJDRA".utf8)[...]).truncated)
+    }
+
     @Test("quoted-printable: soft breaks, escapes, malformed escapes kept")
     func quotedPrintable() {
         let out = TransferEncoding.decodeQuotedPrintable(Array("caf=C3=A9 =\r\nok =ZZ".utf8)[...])
