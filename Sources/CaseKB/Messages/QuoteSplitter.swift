@@ -62,63 +62,68 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     static func isQuoted(_ line: Substring) -> Bool {
-        for b in line.utf8 {
-            if b == 0x3E { return true }
-            if b != 0x20 && b != 0x09 { return false }
+        var line = line
+        return line.withUTF8 { p in
+            for b in p {
+                if b == 0x3E { return true }
+                if b != 0x20 && b != 0x09 { return false }
+            }
+            return false
         }
-        return false
     }
 
     /// Whether the line holds only whitespace (byte-level: ASCII space, tab, CR, NBSP, ideographic space).
     static func isBlank(_ line: Substring) -> Bool {
-        var it = line.utf8.makeIterator()
-        while let b = it.next() {
-            if b == 0x20 || b == 0x09 || b == 0x0D { continue }
-            // any other ASCII byte is text; a non-ASCII one may be a wide space (U+3000, NBSP)
-            return b >= 0x80 && line.allSatisfy(\.isWhitespace)
-        }
-        return true
+        var copy = line
+        let firstText: UInt8? = copy.withUTF8 { p in p.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) } }
+        guard let b = firstText else { return true }
+        // any other ASCII byte is text; a non-ASCII one may be a wide space (U+3000, NBSP)
+        return b >= 0x80 && line.allSatisfy(\.isWhitespace)
     }
 
     /// The byte offset of the first ':' or '：' within the first 48 bytes, if any.
     @inline(__always) static func colonOffset(_ line: Substring) -> Int? {
-        var k = 0
-        var prev2: UInt8 = 0, prev1: UInt8 = 0
-        for b in line.utf8 {
-            if b == 0x3A { return k }
-            if prev2 == 0xEF && prev1 == 0xBC && b == 0x9A { return k - 2 }
-            prev2 = prev1; prev1 = b
-            k += 1
-            if k > 48 { return nil }
+        var line = line
+        return line.withUTF8 { p in
+            var prev2: UInt8 = 0, prev1: UInt8 = 0
+            for k in 0..<min(p.count, 49) {
+                let b = p[k]
+                if b == 0x3A { return k }
+                if prev2 == 0xEF && prev1 == 0xBC && b == 0x9A { return k - 2 }
+                prev2 = prev1; prev1 = b
+            }
+            return nil
         }
-        return nil
     }
 
     /// Whether the line ends with ':' or '：' (ignoring trailing spaces).
     @inline(__always) static func endsWithColon(_ line: Substring) -> Bool {
-        let u = line.utf8
-        var e = u.endIndex
-        while e > u.startIndex, case let b = u[u.index(before: e)], b == 0x20 || b == 0x09 || b == 0x0D { e = u.index(before: e) }
-        guard e > u.startIndex else { return false }
-        let last = u.index(before: e)
-        if u[last] == 0x3A { return true }
-        // '：' is EF BC 9A
-        guard u.distance(from: u.startIndex, to: e) >= 3 else { return false }
-        let a = u.index(e, offsetBy: -3), b = u.index(e, offsetBy: -2)
-        return u[a] == 0xEF && u[b] == 0xBC && u[last] == 0x9A
+        var line = line
+        return line.withUTF8 { p in
+            var e = p.count
+            while e > 0, p[e - 1] == 0x20 || p[e - 1] == 0x09 || p[e - 1] == 0x0D { e -= 1 }
+            guard e > 0 else { return false }
+            if p[e - 1] == 0x3A { return true }
+            // '：' is EF BC 9A
+            return e >= 3 && p[e - 3] == 0xEF && p[e - 2] == 0xBC && p[e - 1] == 0x9A
+        }
     }
 
     /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
     func headerLabel(_ line: Substring) -> Bool? {
         guard let colon = QuoteSplitter.colonOffset(line) else { return nil }
-        let u = line.utf8
-        var a = u.startIndex
-        let c = u.index(u.startIndex, offsetBy: colon)
-        while a < c, u[a] == 0x3E || u[a] == 0x20 || u[a] == 0x09 || u[a] == 0x2A { a = u.index(after: a) }
-        var b = c
-        while b > a, u[u.index(before: b)] == 0x20 || u[u.index(before: b)] == 0x2A || u[u.index(before: b)] == 0x09 { b = u.index(before: b) }
-        guard a < b else { return nil }
-        let l = String(decoding: u[a..<b], as: UTF8.self).lowercased()
+        var copy = line
+        let label: String? = copy.withUTF8 { p in
+            var a = 0, b = colon
+            while a < b, p[a] == 0x3E || p[a] == 0x20 || p[a] == 0x09 || p[a] == 0x2A { a += 1 }
+            while b > a, p[b - 1] == 0x20 || p[b - 1] == 0x2A || p[b - 1] == 0x09 { b -= 1 }
+            guard a < b else { return nil }
+            let bytes = UnsafeBufferPointer(rebasing: p[a..<b])
+            // ASCII labels lower-cased by byte; others (发件人, Från) by Unicode rules
+            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes.map(ByteText.lowerASCII), as: UTF8.self) }
+            return String(decoding: bytes, as: UTF8.self).lowercased()
+        }
+        guard let l = label else { return nil }
         if fromLabels.contains(l) { return true }
         if otherLabels.contains(l) { return false }
         return nil
@@ -126,8 +131,8 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     func isSeparator(_ line: Substring) -> Bool {
         // cheap test first: the first byte after quote marks and spaces must be '-', '_' or 'B'
-        var first: UInt8 = 0
-        for b in line.utf8 where !(b == 0x3E || b == 0x20 || b == 0x09) { first = b; break }
+        var copy = line
+        let first: UInt8 = copy.withUTF8 { p in p.first { !($0 == 0x3E || $0 == 0x20 || $0 == 0x09) } } ?? 0
         guard first == 0x2D || first == 0x5F || first == 0x42 || first == 0x62 || first == 0xC2 else { return false }
         var restSub = QuoteSplitter.stripQuotePrefix(line).rest
         while let l = restSub.last, l == " " || l == "\t" { restSub = restSub.dropLast() }
@@ -261,7 +266,12 @@ public struct QuoteSplitter: @unchecked Sendable {
         private mutating func findNext() {
             let u = text.utf8
             let lineStart = next
-            let newline = u[lineStart...].firstIndex(of: 0x0A)
+            var rest = text[lineStart...]
+            let newlineOffset: Int? = rest.withUTF8 { p in
+                guard let base = p.baseAddress, let hit = memchr(base, 0x0A, p.count) else { return nil }
+                return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            }
+            let newline = newlineOffset.map { u.index(lineStart, offsetBy: $0) }
             var lineEnd = newline ?? u.endIndex
             if lineEnd > lineStart, u[u.index(before: lineEnd)] == 0x0D { lineEnd = u.index(before: lineEnd) }
             starts.append(lineStart)
@@ -283,7 +293,8 @@ public struct QuoteSplitter: @unchecked Sendable {
             }
             if !out.isEmpty { out.append(0x0A) }
             if pendingBlank { out.append(0x0A); pendingBlank = false }
-            out.append(contentsOf: line.utf8)
+            var line = line
+            line.withUTF8 { out.append(contentsOf: $0) }
         }
 
         /// Every line of `text` (a CR before each LF dropped).

@@ -432,7 +432,8 @@ public final class Ingester: @unchecked Sendable {
     func planRebuild(_ caseID: Int64, db: Database) throws -> RebuildPlan {
         var plan = RebuildPlan(caseID: caseID)
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.id, m.sent, m.subject, m.message_id, m.refs, m.source_index, m.new_text, m.position, f.path
+            SELECT m.id, m.sent, m.subject, m.message_id, CASE WHEN json_valid(m.refs) THEN json_extract(m.refs, '$[0]') END AS first_ref,
+                   m.source_index, m.new_text, m.position, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
         if rows.isEmpty { plan.empty = true; return plan }
@@ -458,7 +459,7 @@ public final class Ingester: @unchecked Sendable {
         let first = sorted[0]
         plan.subject = first["subject"]
         plan.key = CaseGrouper.caseKey(caseIDs: plan.ids,
-                                       rootIDs: sorted.map { (KnowledgeBase.decode([String].self, $0["refs"]) ?? []).first ?? ($0["message_id"] as String?) },
+                                       rootIDs: sorted.map { ($0["first_ref"] as String?) ?? ($0["message_id"] as String?) },
                                        subject: plan.subject, file: first["path"])
         plan.normalizedSubject = SubjectNormalizer.shared.normalize(plan.subject, dropCaseIDs: plan.ids)
         let sents = sorted.compactMap { $0["sent"] as Int64? }
