@@ -89,13 +89,13 @@ struct FactRows: Sendable {
 
 /// Writes a case's facts into the fact tables (replacing what was there).
 enum FactWriter {
-    static let factTables = ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance"]
+    static let factTables = ["bugchecks", "stacks", "pool_tags", "modules", "culprits", "recommendations", "entities", "provenance", "signature_terms"]
 
-    /// `fresh`: the case was created by this run and has never had facts or terms, so there is nothing to delete.
-    /// `withTerms`: replace its signature terms too.
-    static func replace(caseID: Int64, rows: FactRows, withTerms: Bool, fresh: Bool = false, db: Database) throws {
+    /// Replace a case's facts and signature terms. `fresh`: the case was created by this run and has never had
+    /// facts or terms, so there is nothing to delete.
+    static func replace(caseID: Int64, rows: FactRows, fresh: Bool = false, db: Database) throws {
         if !fresh {
-            for table in factTables + (withTerms ? ["signature_terms"] : []) {
+            for table in factTables {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE case_id = ?").run(in: db) { $0.bind(caseID) }
             }
         }
@@ -148,17 +148,15 @@ enum FactWriter {
         try insert("INSERT INTO recommendations(case_id, position, action, target, text) VALUES (?,?,?,?,?)", table: "recommendations", rows.recommendations)
         try insert("INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,?)", table: "entities", rows.entities)
         try KnowledgeBase.insertRows("provenance", columns: ["case_id", "fact_table", "fact_id", "position", "field", "start", "end"], provenance, db: db)
-        if withTerms {
-            var terms: [SQLValue] = []
-            terms.reserveCapacity(rows.terms.count / FactRows.termColumns.count * (FactRows.termColumns.count + 1))
-            var k = 0
-            while k < rows.terms.count {
-                terms.append(.integer(caseID))
-                terms += rows.terms[k..<(k + FactRows.termColumns.count)]
-                k += FactRows.termColumns.count
-            }
-            try KnowledgeBase.insertRows("signature_terms", columns: ["case_id"] + FactRows.termColumns, terms, orIgnore: true, db: db)
+        var terms: [SQLValue] = []
+        terms.reserveCapacity(rows.terms.count / FactRows.termColumns.count * (FactRows.termColumns.count + 1))
+        var k = 0
+        while k < rows.terms.count {
+            terms.append(.integer(caseID))
+            terms += rows.terms[k..<(k + FactRows.termColumns.count)]
+            k += FactRows.termColumns.count
         }
+        try KnowledgeBase.insertRows("signature_terms", columns: ["case_id"] + FactRows.termColumns, terms, orIgnore: true, db: db)
     }
 }
 

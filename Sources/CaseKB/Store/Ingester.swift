@@ -496,7 +496,7 @@ public final class Ingester: @unchecked Sendable {
         }
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
-        if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, withTerms: true, fresh: plan.fresh, db: db) }
+        if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, fresh: plan.fresh, db: db) }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
