@@ -49,14 +49,14 @@ public struct HeaderValue: Sendable {
         var p: [String: String] = [:]
         var continuations: [String: [(Int, String, Bool)]] = [:]
         for part in parts.dropFirst() {
-            guard let eq = part.firstIndex(of: "=") else { continue }
+            guard let eq = part.utf8.firstIndex(of: 0x3D) else { continue }   // =
             var key = part[..<eq].trimmingSpacesAndNewlines().lowercased()
             var val = part[part.index(after: eq)...].trimmingSpacesAndNewlines()
-            if val.count >= 2, val.hasPrefix("\""), val.hasSuffix("\"") { val = String(val.dropFirst().dropLast()) }
+            if val.utf8.count >= 2, val.hasPrefix("\""), val.hasSuffix("\"") { val = String(val.dropFirst().dropLast()) }
             // RFC 2231: name*0*=, name*1=, name*=charset''pct-encoded
             var extended = false
             if key.hasSuffix("*") { extended = true; key.removeLast() }
-            if let star = key.firstIndex(of: "*"), let n = Int(key[key.index(after: star)...]) {
+            if let star = key.utf8.firstIndex(of: 0x2A), let n = Int(key[key.index(after: star)...]) {
                 continuations[String(key[..<star]), default: []].append((n, val, extended))
                 continue
             }
@@ -432,15 +432,15 @@ public enum MIMEParser {
     /// NUL bytes or many control bytes in the first 8 KiB.
     static func looksBinary(_ b: ArraySlice<UInt8>) -> Bool {
         let sample = b.prefix(8192)
-        if sample.isEmpty { return false }
-        var control = 0
-        var nul = false
-        sample.withUnsafeBufferPointer { p in
-            for c in p where c < 0x20 {
-                if c == 0 { nul = true; return }
-                if c < 0x09 || c > 0x0D { control += 1 }
+        return sample.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress, p.count > 0 else { return false }
+            if memchr(base, 0, p.count) != nil { return true }
+            var control = 0
+            for i in 0..<p.count {
+                let c = p[i]
+                if c < 0x09 || (c > 0x0D && c < 0x20) { control += 1 }
             }
+            return control * 10 > p.count
         }
-        return nul || control * 10 > sample.count
     }
 }

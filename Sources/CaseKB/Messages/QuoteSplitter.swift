@@ -345,7 +345,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         let pipes = line.utf8.reduce(0) { $0 + ($1 == 0x7C ? 1 : 0) }
         let t = ByteText.trim(line)
         // each "|"-separated segment may be "电话：…"
-        for segment in t.split(separator: "|") {
+        for segment in (t.utf8.contains(0x7C) ? t.split(separator: "|") : [t[...]]) {
             let lower = ByteText.trim(segment).prefix(12).lowercased()
             for l in contactLabels where lower.utf8.starts(with: l.utf8) {
                 let rest = lower[lower.utf8.index(lower.utf8.startIndex, offsetBy: l.utf8.count)...].drop(while: { $0 == " " || $0 == "." })

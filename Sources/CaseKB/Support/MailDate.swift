@@ -31,9 +31,15 @@ public enum MailDate {
 
     /// RFC 5322 date, e.g. `Wed, 13 Sep 2017 13:05:45 +0200 (CEST)`; tolerant of missing seconds, two-digit years and zone names.
     public static func parseRFC5322(_ value: String) -> Date? {
-        var s = value
-        if let paren = s.firstIndex(of: "(") { s = String(s[..<paren]) }
-        let tokens = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
+        // tokens split at spaces, tabs and commas among the UTF-8 bytes, up to a `(` comment
+        var tokens: [String] = []
+        var bytes = Array(value.utf8)
+        if let paren = bytes.firstIndex(of: 0x28) { bytes.removeSubrange(paren...) }
+        var start = 0
+        for k in 0...bytes.count where k == bytes.count || bytes[k] == 0x20 || bytes[k] == 0x09 || bytes[k] == 0x2C {
+            if k > start { tokens.append(String(decoding: bytes[start..<k], as: UTF8.self)) }
+            start = k + 1
+        }
         var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
         var fraction = 0.0
         for t in tokens {
