@@ -25,10 +25,11 @@ public enum FileBytes {
         guard fstat(fd, &info) == 0 else { return .failed(String(cString: strerror(errno))) }
         let size = Int(info.st_size)
         if size > limit { return .tooLarge(size) }
-        var bytes = [UInt8](repeating: 0, count: size)
+        // one byte more than the stat size: the read that finds the end needs room, and a file that grew since
+        // is read whole (the buffer grows only then)
+        var bytes = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
         while true {
-            // read past the stat size too, so a file that grew since is read whole
             if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count / 2))) }
             let n = bytes.withUnsafeMutableBytes { buffer in
                 Glibc.read(fd, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
