@@ -38,6 +38,9 @@ public final class KnowledgeBase: @unchecked Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.readonly = readOnly
+        // a lock held for a moment by another process (a reader opening the file while a first ingest switches it to
+        // WAL and migrates it, another ingest committing) is waited out, not reported as an error at once
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32000")

@@ -17,6 +17,22 @@ struct KnowledgeBaseTests {
         }
     }
 
+    @Test("a reader holding the new file for a moment does not fail the first ingest's open: the lock is waited out")
+    func lockWaitedOut() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("kb.sqlite").path
+        // another connection reads the new (still rollback-journal) file inside a transaction: it holds a shared
+        // lock, and switching the file to WAL needs it alone (a `casekb stats` racing a first `casekb ingest`)
+        var config = Configuration()
+        config.allowsUnsafeTransactions = true   // the transaction stays open across accesses, on purpose
+        let reader = try DatabaseQueue(path: path, configuration: config)
+        try reader.inDatabase { db in try db.execute(sql: "BEGIN; SELECT count(*) FROM sqlite_master;") }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { try? reader.inDatabase { db in try db.execute(sql: "COMMIT") } }
+        let kb = try KnowledgeBase(path: path)
+        #expect(try kb.pool.read { db in try db.tableExists("messages") })
+    }
+
     @Test("migrations create every table on an empty file; opening again changes nothing")
     func migrations() throws {
         let dir = Fixtures.tempDir()
