@@ -60,15 +60,15 @@ public struct HTMLText: Sendable {
                     // <!-- … -->
                     var k = i + 4
                     while k + 2 < n, !(p[k] == 0x2D && p[k + 1] == 0x2D && p[k + 2] == 0x3E) { k += 1 }
-                    if k + 2 >= n { count += visible(p, i, n); break }
+                    if k + 2 >= n { count += ByteText.visibleCount(p, i, n); break }
                     i = k + 3
                     continue
                 }
                 if b == 0x3C, isLetter(i + 1) || (i + 1 < n && p[i + 1] == 0x2F && isLetter(i + 2)) {
-                    guard let hit = memchr(base + i + 1, 0x3E, n - i - 1) else { count += visible(p, i, n); break }
+                    guard let hit = memchr(base + i + 1, 0x3E, n - i - 1) else { count += ByteText.visibleCount(p, i, n); break }
                     let close = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
                     let name = p[i + 1] | 0x20, next = i + 2 < close ? p[i + 2] | 0x20 : 0
-                    if (name == 0x69 && next == 0x6D) || (name == 0x6C && next == 0x69) { count += visible(p, i, close + 1) }   // <im…, <li…
+                    if (name == 0x69 && next == 0x6D) || (name == 0x6C && next == 0x69) { count += ByteText.visibleCount(p, i, close + 1) }   // <im…, <li…
                     i = close + 1
                     continue
                 }
@@ -77,12 +77,6 @@ public struct HTMLText: Sendable {
             }
             return count
         }
-    }
-
-    private static func visible(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
-        var c = 0
-        for k in from..<to where p[k] > 0x20 { c += 1 }
-        return c
     }
 
     public static func convert(bytes: [UInt8], isUTF8: Bool) -> HTMLText {

@@ -247,12 +247,7 @@ public enum MIMEParser {
 
     /// Non-space UTF-8 bytes: how long a rendered part is for choosing between alternatives.
     static func visibleLength(_ text: String) -> Int {
-        var text = text
-        return text.withUTF8 { p in
-            var n = 0
-            for b in p where b > 0x20 { n += 1 }
-            return n
-        }
+        ByteText.withBytes(text) { ByteText.visibleCount($0, 0, $0.count) }
     }
 
     /// Render `entity` into `r`. `plainLength`: inside a multipart/alternative, the visible length of the plain part

@@ -62,8 +62,7 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     static func isQuoted(_ line: Substring) -> Bool {
-        var line = line
-        return line.withUTF8 { p in
+        return ByteText.withBytes(line) { p in
             for b in p {
                 if b == 0x3E { return true }
                 if b != 0x20 && b != 0x09 { return false }
@@ -74,8 +73,7 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// Whether the line holds only whitespace (byte-level: ASCII space, tab, CR, NBSP, ideographic space).
     static func isBlank(_ line: Substring) -> Bool {
-        var copy = line
-        let firstText: UInt8? = copy.withUTF8 { p in p.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) } }
+        let firstText: UInt8? = ByteText.withBytes(line) { p in p.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) } }
         guard let b = firstText else { return true }
         // any other ASCII byte is text; a non-ASCII one may be a wide space (U+3000, NBSP)
         return b >= 0x80 && line.allSatisfy(\.isWhitespace)
@@ -83,8 +81,7 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// The byte offset of the first ':' or '：' within the first 48 bytes, if any.
     @inline(__always) static func colonOffset(_ line: Substring) -> Int? {
-        var line = line
-        return line.withUTF8 { p in
+        return ByteText.withBytes(line) { p in
             var prev2: UInt8 = 0, prev1: UInt8 = 0
             for k in 0..<min(p.count, 49) {
                 let b = p[k]
@@ -98,8 +95,7 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     /// Whether the line ends with ':' or '：' (ignoring trailing spaces).
     @inline(__always) static func endsWithColon(_ line: Substring) -> Bool {
-        var line = line
-        return line.withUTF8 { p in
+        return ByteText.withBytes(line) { p in
             var e = p.count
             while e > 0, p[e - 1] == 0x20 || p[e - 1] == 0x09 || p[e - 1] == 0x0D { e -= 1 }
             guard e > 0 else { return false }
@@ -112,8 +108,7 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
     func headerLabel(_ line: Substring) -> Bool? {
         guard let colon = QuoteSplitter.colonOffset(line) else { return nil }
-        var copy = line
-        let label: String? = copy.withUTF8 { p in
+        let label: String? = ByteText.withBytes(line) { p in
             var a = 0, b = colon
             while a < b, p[a] == 0x3E || p[a] == 0x20 || p[a] == 0x09 || p[a] == 0x2A { a += 1 }
             while b > a, p[b - 1] == 0x20 || p[b - 1] == 0x2A || p[b - 1] == 0x09 { b -= 1 }
@@ -131,8 +126,7 @@ public struct QuoteSplitter: @unchecked Sendable {
 
     func isSeparator(_ line: Substring) -> Bool {
         // cheap test first: the first byte after quote marks and spaces must be '-', '_' or 'B'
-        var copy = line
-        let first: UInt8 = copy.withUTF8 { p in p.first { !($0 == 0x3E || $0 == 0x20 || $0 == 0x09) } } ?? 0
+        let first: UInt8 = ByteText.withBytes(line) { p in p.first { !($0 == 0x3E || $0 == 0x20 || $0 == 0x09) } } ?? 0
         guard first == 0x2D || first == 0x5F || first == 0x42 || first == 0x62 || first == 0xC2 else { return false }
         var restSub = QuoteSplitter.stripQuotePrefix(line).rest
         while let l = restSub.last, l == " " || l == "\t" { restSub = restSub.dropLast() }
@@ -266,8 +260,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         private mutating func findNext() {
             let u = text.utf8
             let lineStart = next
-            var rest = text[lineStart...]
-            let newlineOffset: Int? = rest.withUTF8 { p in
+            let newlineOffset: Int? = ByteText.withBytes(text[lineStart...]) { p in
                 guard let base = p.baseAddress, let hit = memchr(base, 0x0A, p.count) else { return nil }
                 return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
             }
@@ -293,8 +286,7 @@ public struct QuoteSplitter: @unchecked Sendable {
             }
             if !out.isEmpty { out.append(0x0A) }
             if pendingBlank { out.append(0x0A); pendingBlank = false }
-            var line = line
-            line.withUTF8 { out.append(contentsOf: $0) }
+            ByteText.withBytes(line) { out.append(contentsOf: $0) }
         }
 
         /// Every line of `text` (a CR before each LF dropped).

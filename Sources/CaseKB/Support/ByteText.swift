@@ -12,8 +12,7 @@ enum ByteText {
 
     /// `s` with each CR LF made LF (a lone CR stays).
     static func lineFeedsOnly(_ s: String) -> String {
-        var s = s
-        let converted: [UInt8]? = s.withUTF8 { p in
+        let converted: [UInt8]? = withBytes(s) { p in
             guard let base = p.baseAddress, memchr(base, 0x0D, p.count) != nil else { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(p.count)
@@ -76,8 +75,7 @@ enum ByteText {
 
     /// Whether `haystack` contains `needle` (both UTF-8).
     static func contains(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
-        var s = Substring(haystack)
-        return s.withUTF8 { search($0, 0, $0.count, needle, folded: false) }
+        withBytes(Substring(haystack)) { search($0, 0, $0.count, needle, folded: false) }
     }
 
     static func contains(_ haystack: String, _ needle: [UInt8]) -> Bool {
@@ -86,8 +84,7 @@ enum ByteText {
 
     /// ASCII case-insensitive containment (`needle` already lower-case).
     static func containsFolded(_ haystack: Substring.UTF8View, _ needle: [UInt8]) -> Bool {
-        var s = Substring(haystack)
-        return s.withUTF8 { search($0, 0, $0.count, needle, folded: true) }
+        withBytes(Substring(haystack)) { search($0, 0, $0.count, needle, folded: true) }
     }
 
     /// The substring without leading and trailing ASCII spaces, tabs, CR, NBSP and ideographic spaces (byte-level).
@@ -121,6 +118,25 @@ enum ByteText {
         var table = [Bool](repeating: false, count: 256)
         for b in words.compactMap(\.utf8.first) { for v in caseVariants(b) { table[Int(v)] = true } }
         return table
+    }
+
+    /// `body` over the UTF-8 bytes of `s` (in place for a native string), without a `var` copy at each call site.
+    @inline(__always) static func withBytes<R>(_ s: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var s = s
+        return try s.withUTF8(body)
+    }
+
+    @inline(__always) static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var s = s
+        return try s.withUTF8(body)
+    }
+
+    /// How many bytes of `p[from..<to]` are visible (above space): the length measure for choosing between a
+    /// plain and an HTML alternative.
+    static func visibleCount(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
+        var c = 0
+        for k in from..<to where p[k] > 0x20 { c += 1 }
+        return c
     }
 
     /// `b` lower-cased if it is an ASCII capital letter.
