@@ -44,6 +44,7 @@ public final class KnowledgeBase: @unchecked Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32000")
+            try TermFrequencyRank.register(db)
         }
         if readOnly && !FileManager.default.fileExists(atPath: path) {
             throw StoreError.notFound("no knowledge base at \(path): run `casekb ingest` first, or pass --db")
@@ -144,6 +145,8 @@ extension KnowledgeBase {
 
     /// The ranking function: bm25 with the subject weighted 5× and attachments 0.5× (the schema's `rank` setting).
     static let bm25 = "bm25(message_fts, 5.0, 1.0, 0.5)"
+    /// bm25 with the same weights, less the IDF factor, for one-word queries (`TermFrequencyRank`).
+    static let termFrequencyRank = "casekb_tf(message_fts, 5.0, 1.0, 0.5)"
 
     /// A stored message's facts, extracted again from its new text and text attachments (as at ingest: the stored
     /// text is already redacted, so the facts are the same).

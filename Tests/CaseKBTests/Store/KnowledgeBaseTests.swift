@@ -165,10 +165,13 @@ struct KnowledgeBaseTests {
             let newest = try kb.pool.read { db in
                 try Int64.fetchAll(db, sql: "SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 10", arguments: [try SearchText.matchExpression(query).match])
             }
-            let ranked = try kb.pool.read { db in
-                try Int64.fetchAll(db, sql: "SELECT rowid FROM message_fts WHERE message_fts MATCH ? AND rowid >= ? ORDER BY bm25(message_fts, 5.0, 1.0, 0.5) LIMIT 5",
-                                   arguments: [try SearchText.matchExpression(query).match, newest.min() ?? 0])
+            let bm25 = try kb.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT rowid, bm25(message_fts, 5.0, 1.0, 0.5) AS r FROM message_fts WHERE message_fts MATCH ? AND rowid >= ? ORDER BY r, rowid DESC LIMIT 5",
+                                 arguments: [try SearchText.matchExpression(query).match, newest.min() ?? 0])
             }
+            let ranked = bm25.map { $0["rowid"] as Int64 }
+            // the scores are bm25's, though a one-word query ranks without bm25's own IDF walk
+            #expect(windowed.results.map(\.score) == bm25.map { (-($0["r"] as Double) * 1000).rounded() / 1000 }, "\(query)")
             let pageIDs = try windowed.results.map { hit in
                 try kb.pool.read { db in
                     try Int64.fetchOne(db, sql: "SELECT m.id FROM messages m JOIN cases c ON c.id = m.case_id WHERE c.key = ? AND m.position = ?", arguments: [hit.case, hit.message]) ?? -1
@@ -179,6 +182,34 @@ struct KnowledgeBaseTests {
             // a later page still works past the window (the window grows to cover it)
             #expect(try kb.search(query, limit: 5, offset: 10, rankingWindow: 10).results.count == min(5, all.total - 10))
         }
+    }
+
+    @Test("one-word ranking without the IDF walk: casekb_tf × IDF is bm25, bit for bit, on every matching row")
+    func termFrequencyRankIsBM25() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mail = dir.appendingPathComponent("mail").path
+        _ = try CorpusGenerator(seed: 5).write(threads: 20, to: mail, layout: .maildir)
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        _ = try Ingester(kb).run(paths: [mail])
+        var compared = 0
+        for word in ["蓝屏", "driver", "驱动", "vwifimf", "windbg"] {
+            let match = try SearchText.matchExpression(word).match
+            try kb.pool.read { db in
+                let documents = try Int64.fetchOne(db, sql: "SELECT doc FROM message_fts_vocab WHERE term = ?", arguments: [word.lowercased()]) ?? 0
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT bm25(message_fts, 5.0, 1.0, 0.5) AS bm25, casekb_tf(message_fts, 5.0, 1.0, 0.5) AS tf, casekb_fts_rows(message_fts) AS n
+                    FROM message_fts WHERE message_fts MATCH ?
+                    """, arguments: [match])
+                #expect(rows.count == Int(documents), "\(word)")
+                for r in rows {
+                    let idf = TermFrequencyRank.inverseDocumentFrequency(documents: documents, rows: r["n"])
+                    #expect((r["tf"] as Double) * idf == r["bm25"] as Double, "\(word)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 50)
     }
 
     @Test("cases rebuilt but not yet linked when an ingest stopped are linked by the next run")
