@@ -389,29 +389,31 @@ public enum MIMEParser {
         var parts: [Range<Int>] = []
         var partStart: Int? = nil
         var closed = false
-        var i = range.lowerBound
         let end = range.upperBound
-        while i < end {
-            var lineEnd = i
-            while lineEnd < end, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-            if lineEnd - i >= delim.count, bytes[i] == 0x2D, bytes[i + 1] == 0x2D, bytes[i..<(i + delim.count)].elementsEqual(delim) {
-                let after = i + delim.count
-                let isClose = after + 1 < end && bytes[after] == 0x2D && bytes[after + 1] == 0x2D
-                // the rest of the line must be whitespace (or "--")
-                let restStart = isClose ? after + 2 : after
-                let rest = bytes[restStart..<lineEnd]
-                if rest.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    if let s = partStart {
-                        // the CRLF before the delimiter belongs to the delimiter
-                        var e = i
-                        if e > s, bytes[e - 1] == 0x0A { e -= 1; if e > s, bytes[e - 1] == 0x0D { e -= 1 } }
-                        parts.append(s..<max(s, e))
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            var i = range.lowerBound
+            while i < end {
+                // line ends by memchr: a part is mostly long base64 or text lines with no delimiter on them
+                let lineEnd = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? end
+                if lineEnd - i >= delim.count, p[i] == 0x2D, p[i + 1] == 0x2D, memcmp(base + i, delim, delim.count) == 0 {
+                    let after = i + delim.count
+                    let isClose = after + 1 < end && p[after] == 0x2D && p[after + 1] == 0x2D
+                    // the rest of the line must be whitespace (or "--")
+                    let restStart = isClose ? after + 2 : after
+                    if (restStart..<max(restStart, lineEnd)).allSatisfy({ p[$0] == 0x20 || p[$0] == 0x09 || p[$0] == 0x0D }) {
+                        if let s = partStart {
+                            // the CRLF before the delimiter belongs to the delimiter
+                            var e = i
+                            if e > s, p[e - 1] == 0x0A { e -= 1; if e > s, p[e - 1] == 0x0D { e -= 1 } }
+                            parts.append(s..<max(s, e))
+                        }
+                        if isClose { closed = true; return }
+                        partStart = min(lineEnd + 1, end)
                     }
-                    if isClose { closed = true; break }
-                    partStart = min(lineEnd + 1, end)
                 }
+                i = lineEnd + 1
             }
-            i = lineEnd + 1
         }
         if !closed {
             if let s = partStart {
@@ -430,12 +432,35 @@ public enum MIMEParser {
         return sample.withUnsafeBufferPointer { p in
             guard let base = p.baseAddress, p.count > 0 else { return false }
             if memchr(base, 0, p.count) != nil { return true }
-            var control = 0
-            for i in 0..<p.count {
-                let c = p[i]
-                if c < 0x09 || (c > 0x0D && c < 0x20) { control += 1 }
-            }
-            return control * 10 > p.count
+            return controlBytes(p) * 10 > p.count
         }
+    }
+
+    /// How many bytes of `p` are control characters other than tab, line feed, vertical tab, form feed and carriage
+    /// return (0x01–0x08, 0x0E–0x1F), eight bytes at a time: for a byte below 0x80, adding 0x80 − k to its low seven
+    /// bits sets the high bit exactly when it is ≥ k, with no carry into the next byte.
+    static func controlBytes(_ p: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = p.baseAddress else { return 0 }
+        let high: UInt64 = 0x8080_8080_8080_8080, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, ones: UInt64 = 0x0101_0101_0101_0101
+        var control = 0
+        var k = 0
+        while k + 8 <= p.count {
+            let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+            let seven = w & low7
+            let below20 = ~((seven &+ (0x80 - 0x20) &* ones) | w) & high
+            if below20 != 0 {
+                let atLeast09 = (seven &+ (0x80 - 0x09) &* ones) & high
+                let atLeast0E = (seven &+ (0x80 - 0x0E) &* ones) & high
+                let whitespace = atLeast09 & ~atLeast0E
+                control += (below20 & ~whitespace).nonzeroBitCount
+            }
+            k += 8
+        }
+        while k < p.count {
+            let c = p[k]
+            if c < 0x09 || (c > 0x0D && c < 0x20) { control += 1 }
+            k += 1
+        }
+        return control
     }
 }

@@ -306,7 +306,7 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// Punctuation a name line never holds: a line with any is a sentence, not a name.
     static let sentencePunctuation: Set<Character> = ["。", "，", ",", ".", ":", "：", "?", "？", "!", "！", ";", "；", "(", ")", "（", "）", "=", "`"]
 
-    private func isClosing(_ line: String) -> Bool {
+    private func isClosing(_ line: Substring) -> Bool {
         if line.utf8.count > 48 { return false }
         let trimmed = ByteText.trim(line)
         guard let first = trimmed.utf8.first, closingStarts[Int(first)] else { return false }
@@ -328,11 +328,11 @@ public struct QuoteSplitter: @unchecked Sendable {
         return false
     }
 
-    private func isContactLine(_ line: String) -> Bool {
+    private func isContactLine(_ line: Substring) -> Bool {
         let n = line.utf8.count
         if n > 240 { return false }
         // "电话：…" style: the label must come before a colon near the start; else "|"-separated segments
-        let colonNearStart = QuoteSplitter.colonOffset(Substring(line)).map { $0 <= 24 } ?? false
+        let colonNearStart = QuoteSplitter.colonOffset(line).map { $0 <= 24 } ?? false
         if !colonNearStart, !line.utf8.contains(0x7C) { return false }
         let pipes = line.utf8.reduce(0) { $0 + ($1 == 0x7C ? 1 : 0) }
         let t = ByteText.trim(line)
@@ -349,7 +349,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         return false
     }
 
-    private func isNameLike(_ line: String) -> Bool {
+    private func isNameLike(_ line: Substring) -> Bool {
         if line.utf8.count > 90 { return false }
         let t = ByteText.trim(line)
         if t.isEmpty || t.utf8.count > 90 { return false }
@@ -363,8 +363,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         var start: Int? = nil
         for k in windowStart...last {
             if lines[k].utf8.count > 240 { continue }
-            let t = String(lines[k])
-            let trimmed = ByteText.trim(lines[k])
+            let t = lines[k]
+            let trimmed = ByteText.trim(t)
             if trimmed == "--" || t == "-- " || trimmed == "—" { start = k; break }
             if isClosing(t) { start = k; break }
             if let first = trimmed.utf8.first, sentFromStarts[Int(first)] {
@@ -374,7 +374,7 @@ public struct QuoteSplitter: @unchecked Sendable {
             if isContactLine(t) {
                 var s = k
                 var up = 0
-                while s > 0, up < 2, isNameLike(String(lines[s - 1])) { s -= 1; up += 1 }
+                while s > 0, up < 2, isNameLike(lines[s - 1]) { s -= 1; up += 1 }
                 start = s
                 break
             }

@@ -152,6 +152,24 @@ struct MIMEStructureTests {
         #expect(emptyPlain.body.hasPrefix("only html here\n\nsecond"))
     }
 
+    @Test("control bytes counted eight at a time match a byte-by-byte count, every byte value at every alignment")
+    func controlByteCount() {
+        func slow(_ b: [UInt8]) -> Int { b.filter { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }.count }
+        var rng = SystemRandomNumberGenerator()
+        var samples: [[UInt8]] = (0..<256).map { v in [UInt8](repeating: 0x41, count: 7) + [UInt8(v)] + [UInt8](repeating: 0x41, count: 9) }
+        for n in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
+            samples.append((0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            samples.append((0..<n).map { _ in UInt8.random(in: 0...0x21, using: &rng) })
+        }
+        for bytes in samples {
+            for offset in 0..<min(8, bytes.count + 1) {
+                // the slice's buffer starts `offset` bytes into the array's: unaligned 8-byte loads
+                let slice = bytes[offset...]
+                #expect(slice.withUnsafeBufferPointer { MIMEParser.controlBytes($0) } == slow(Array(slice)), "\(slice.prefix(16))")
+            }
+        }
+    }
+
     @Test("nested multipart/related inside mixed, with RFC 2231 filenames")
     func nested() {
         let m = mail("""
