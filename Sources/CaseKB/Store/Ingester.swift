@@ -287,8 +287,8 @@ public final class Ingester: @unchecked Sendable {
         }
         if p.result.failed { summary.failed += 1; return }
         if p.result.diagnostics.contains(where: { $0.severity == .error }) { summary.failed += 1 }
-        // a changed file replaces what it contributed
-        if let oldID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM source_files WHERE path = ?"), arguments: [p.path]) {
+        // a changed file replaces what it contributed (a first import, which started empty, has none to look up)
+        if freshIndex == nil, let oldID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM source_files WHERE path = ?"), arguments: [p.path]) {
             try removeFile(oldID, db: db, affected: &affected)
             summary.replaced += 1
         }
@@ -431,49 +431,52 @@ public final class Ingester: @unchecked Sendable {
     /// Recompute a case from its messages (read only).
     func planRebuild(_ caseID: Int64, db: Database) throws -> RebuildPlan {
         var plan = RebuildPlan(caseID: caseID)
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        // read straight from the cursor into values (a fetched Row array copies every text once more, and the sort
+        // below would look columns up by name in every comparison)
+        struct Stored { var id: Int64; var sent: Int64?; var subject: String; var messageID: String?; var firstRef: String?
+                        var sourceIndex: Int; var newText: String; var position: Int; var path: String }
+        var rows: [Stored] = []
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT m.id, m.sent, m.subject, m.message_id, CASE WHEN json_valid(m.refs) THEN json_extract(m.refs, '$[0]') END AS first_ref,
                    m.source_index, m.new_text, m.position, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
+        while let r = try cursor.next() {
+            rows.append(Stored(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], newText: r[6], position: r[7], path: r[8]))
+        }
         if rows.isEmpty { plan.empty = true; return plan }
         let sorted = rows.sorted { a, b in
-            let sa: Int64? = a["sent"], sb: Int64? = b["sent"]
-            switch (sa, sb) {
+            switch (a.sent, b.sent) {
             case let (x?, y?) where x != y: return x < y
             case (nil, _?): return false
             case (_?, nil): return true
             default:
-                let pa: String = a["path"], pb: String = b["path"]
-                if pa != pb { return pa < pb }
-                return (a["source_index"] as Int) < (b["source_index"] as Int)
+                if a.path != b.path { return a.path < b.path }
+                return a.sourceIndex < b.sourceIndex
             }
         }
         plan.messageCount = sorted.count
-        for (k, r) in sorted.enumerated() where (r["position"] as Int) != k + 1 { plan.moved.append((r["id"], k + 1)) }
+        for (k, r) in sorted.enumerated() where r.position != k + 1 { plan.moved.append((r.id, k + 1)) }
         // case numbers by pattern priority
         let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
             """), arguments: [caseID]).map { String($0.dropFirst(5)) }
         plan.ids = CaseNumberFinder.shared.ordered(caseKeys)
         let first = sorted[0]
-        plan.subject = first["subject"]
-        plan.key = CaseGrouper.caseKey(caseIDs: plan.ids,
-                                       rootIDs: sorted.map { ($0["first_ref"] as String?) ?? ($0["message_id"] as String?) },
-                                       subject: plan.subject, file: first["path"])
+        plan.subject = first.subject
+        plan.key = CaseGrouper.caseKey(caseIDs: plan.ids, rootIDs: sorted.map { $0.firstRef ?? $0.messageID }, subject: plan.subject, file: first.path)
         plan.normalizedSubject = SubjectNormalizer.shared.normalize(plan.subject, dropCaseIDs: plan.ids)
-        let sents = sorted.compactMap { $0["sent"] as Int64? }
+        let sents = sorted.compactMap(\.sent)
         plan.firstSent = sents.min()
         plan.lastSent = sents.max()
         // facts
         var perMessage = try sorted.enumerated().map { k, r -> MessageFacts in
-            let id: Int64 = r["id"]
-            let facts = try factsCache[id] ?? KnowledgeBase.extractFacts(messageID: id, newText: r["new_text"], db: db)
+            let facts = try factsCache[r.id] ?? KnowledgeBase.extractFacts(messageID: r.id, newText: r.newText, db: db)
             return facts.renumbered(k + 1)
         }
         perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
-        plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: sorted.map { $0["new_text"] as String }))
+        plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: sorted.map(\.newText)))
         return plan
     }
 
