@@ -87,34 +87,47 @@ public enum TransferEncoding {
     /// Decode quoted-printable. Soft line breaks (`=` at end of line) are removed; a malformed escape is kept literally.
     /// With `underscoreIsSpace` (RFC 2047 Q encoding) `_` means a space.
     public static func decodeQuotedPrintable(_ input: ArraySlice<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(input.count)
-        var i = input.startIndex
-        let end = input.endIndex
-        while i < end {
-            let c = input[i]
-            if c == UInt8(ascii: "=") {
-                // soft line break: "=" followed by optional whitespace then CRLF/LF
-                var j = i + 1
-                while j < end, input[j] == 0x20 || input[j] == 0x09 { j += 1 }
-                if j < end, input[j] == 0x0A { i = j + 1; continue }
-                if j + 1 < end, input[j] == 0x0D, input[j + 1] == 0x0A { i = j + 2; continue }
-                if j == end { i = end; continue }
-                if i + 2 < end, let h = hexValue(input[i + 1]), let l = hexValue(input[i + 2]) {
-                    out.append(h << 4 | l)
-                    i += 3
-                    continue
+        // written into a buffer of the input's size (decoding never lengthens), literal runs copied at once up to
+        // the next "=" (found by memchr): bodies are long and the per-byte append was most of the cost
+        input.withUnsafeBufferPointer { p in
+            [UInt8](unsafeUninitializedCapacity: p.count) { out, written in
+                written = 0
+                guard let base = p.baseAddress, let outBase = out.baseAddress else { return }
+                var o = 0
+                var i = 0
+                let end = p.count
+                while i < end {
+                    let c = p[i]
+                    if c == 0x3D {
+                        // soft line break: "=" followed by optional whitespace then CRLF/LF
+                        var j = i + 1
+                        while j < end, p[j] == 0x20 || p[j] == 0x09 { j += 1 }
+                        if j < end, p[j] == 0x0A { i = j + 1; continue }
+                        if j + 1 < end, p[j] == 0x0D, p[j + 1] == 0x0A { i = j + 2; continue }
+                        if j == end { i = end; continue }
+                        if i + 2 < end, let h = hexValue(p[i + 1]), let l = hexValue(p[i + 2]) {
+                            out[o] = h << 4 | l
+                            o += 1
+                            i += 3
+                            continue
+                        }
+                        out[o] = c
+                        o += 1
+                        i += 1
+                    } else if underscoreIsSpace {
+                        // encoded words are short: byte by byte
+                        out[o] = c == 0x5F ? 0x20 : c
+                        o += 1
+                        i += 1
+                    } else {
+                        let stop = memchr(base + i, 0x3D, end - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? end
+                        (outBase + o).update(from: base + i, count: stop - i)
+                        o += stop - i
+                        i = stop
+                    }
                 }
-                out.append(c)
-                i += 1
-            } else if underscoreIsSpace && c == UInt8(ascii: "_") {
-                out.append(0x20)
-                i += 1
-            } else {
-                out.append(c)
-                i += 1
+                written = o
             }
         }
-        return out
     }
 }

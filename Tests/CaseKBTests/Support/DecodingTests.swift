@@ -82,6 +82,17 @@ struct DecodingTests {
     func quotedPrintable() {
         let out = TransferEncoding.decodeQuotedPrintable(Array("caf=C3=A9 =\r\nok =ZZ".utf8)[...])
         #expect(String(decoding: out, as: UTF8.self) == "café ok =ZZ")
+        func qp(_ s: String, underscore: Bool = false) -> String {
+            String(decoding: TransferEncoding.decodeQuotedPrintable(Array(s.utf8)[...], underscoreIsSpace: underscore), as: UTF8.self)
+        }
+        #expect(qp("") == "")
+        #expect(qp("plain text, no escapes") == "plain text, no escapes")
+        #expect(qp("a=  \nb= \t\r\nc") == "abc")                 // soft breaks with trailing blanks, LF and CRLF
+        #expect(qp("ends with =") == "ends with ")                   // a lone "=" at the very end is a soft break
+        #expect(qp("=E8=93=9D=E5=B1=8F") == "蓝屏")
+        #expect(qp("x=4") == "x=4")                                   // a cut escape is kept
+        #expect(qp("a_b=5Fc") == "a_b_c")
+        #expect(qp("a_b=5Fc", underscore: true) == "a b_c")
     }
 
     @Test("dates: RFC 5322 with zones, CRM timestamps, asctime")
