@@ -40,6 +40,7 @@ public enum FormatDetector {
         }
         // look at the first 200 lines only, at byte level (the prefix can be 64 KiB of WinDbg output)
         var lineRanges: [Range<Int>] = []
+        lineRanges.reserveCapacity(200)
         bytes.withUnsafeBufferPointer { p in
             guard let base = p.baseAddress else { return }
             let end = lastNewline - bytes.startIndex
@@ -80,7 +81,8 @@ public enum FormatDetector {
             if first == 0x20 || first == 0x09 { continue }
             guard isHeaderLine(l), let colon = l.firstIndex(of: 0x3A) else { headerLines = -1; break }
             headerLines += 1
-            if knownHeaders.contains(ByteText.asciiLowercased(l[..<colon])) { known += 1 }
+            // one well-known field is enough: the names of the rest need not be looked up
+            if known == 0, knownHeaders.contains(ByteText.asciiLowercased(l[..<colon])) { known += 1 }
         }
         if headerLines > 0, known > 0 { return .success(.eml) }
         let lines = lineRanges.prefix(40).map(line)

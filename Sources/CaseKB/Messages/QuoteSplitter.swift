@@ -338,15 +338,35 @@ public struct QuoteSplitter: @unchecked Sendable {
         let t = ByteText.trim(line)
         // each "|"-separated segment may be "电话：…"
         for segment in (t.utf8.contains(0x7C) ? t.split(separator: "|") : [t[...]]) {
-            let lower = ByteText.trim(segment).prefix(12).lowercased()
-            for l in contactLabels where lower.utf8.starts(with: l.utf8) {
-                let rest = lower[lower.utf8.index(lower.utf8.startIndex, offsetBy: l.utf8.count)...].drop(while: { $0 == " " || $0 == "." })
-                if rest.first == ":" || rest.first == "：" { return true }
-            }
+            let trimmed = ByteText.trim(segment)
+            for l in contactLabels where QuoteSplitter.labelThenColon(trimmed, l.utf8) { return true }
         }
         // title lines like "Support Escalation Eng | Microsoft China Co Ltd | +86 … | a@b"
         if pipes >= 2 && (t.utf8.contains(0x40) || t.utf8.contains(0x2B)) { return true }
         return false
+    }
+
+    /// Whether `segment` starts with `label` (lower-case; ASCII letters of the segment compared in either case), then
+    /// spaces or dots and a colon (ASCII or full-width), all within its first 12 characters: "Tel.: ", "电话：".
+    static func labelThenColon(_ segment: Substring, _ label: String.UTF8View) -> Bool {
+        ByteText.withBytes(segment) { p in
+            var k = 0
+            var characters = 0
+            for b in label {
+                guard k < p.count, ByteText.lowerASCII(p[k]) == b else { return false }
+                if b & 0xC0 != 0x80 { characters += 1 }
+                k += 1
+            }
+            while k < p.count, characters < 12 {
+                switch p[k] {
+                case 0x20, 0x2E: k += 1; characters += 1
+                case 0x3A: return true
+                case 0xEF: return k + 2 < p.count && p[k + 1] == 0xBC && p[k + 2] == 0x9A
+                default: return false
+                }
+            }
+            return false
+        }
     }
 
     private func isNameLike(_ line: Substring) -> Bool {
@@ -367,10 +387,8 @@ public struct QuoteSplitter: @unchecked Sendable {
             let trimmed = ByteText.trim(t)
             if trimmed == "--" || t == "-- " || trimmed == "—" { start = k; break }
             if isClosing(t) { start = k; break }
-            if let first = trimmed.utf8.first, sentFromStarts[Int(first)] {
-                let lower = trimmed.prefix(40).lowercased()
-                if sentFrom.contains(where: { lower.hasPrefix($0) }) { start = k; break }
-            }
+            if let first = trimmed.utf8.first, sentFromStarts[Int(first)],
+               sentFrom.contains(where: { ByteText.hasFoldedPrefix(trimmed, $0.utf8) }) { start = k; break }
             if isContactLine(t) {
                 var s = k
                 var up = 0

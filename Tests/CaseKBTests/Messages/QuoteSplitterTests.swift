@@ -79,6 +79,14 @@ struct QuoteSplitterTests {
         #expect(QuoteSplitter.shared.split("Thanks").newText == "Thanks")
         // "thanks for the dump" is a sentence, not a sign-off
         #expect(QuoteSplitter.shared.split("Analysis below.\nThanks for the dump, it shows nt!KiPageFault.").signature.isEmpty)
+        // footers and contact labels in either case, with dots, spaces or a full-width colon before the value
+        #expect(QuoteSplitter.shared.split("OK.\n\nSENT FROM MY HUAWEI").signature == "SENT FROM MY HUAWEI")
+        #expect(QuoteSplitter.shared.split("收到。\n发自我的iPhone").signature == "发自我的iPhone")
+        #expect(QuoteSplitter.shared.split("See the dump.\nZhang Wei\nmob. : 138****0000").signature == "Zhang Wei\nmob. : 138****0000")
+        #expect(QuoteSplitter.shared.split("See the dump.\nZhang Wei\n电话：010-****").signature == "Zhang Wei\n电话：010-****")
+        // a label word that runs on, or a colon too far from it, is prose
+        #expect(QuoteSplitter.shared.split("See the dump.\nTelephone support says: reboot").signature.isEmpty)
+        #expect(QuoteSplitter.shared.split("See the dump.\nTel . . . . . . . . . . : 1").signature.isEmpty)
     }
 }
 
