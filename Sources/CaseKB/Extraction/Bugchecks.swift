@@ -36,7 +36,13 @@ public struct BugcheckTable: Sendable {
         self.meanings = meanings
     }
 
-    public static func format(_ code: UInt32) -> String { String(format: "0x%08X", code) }
+    public static func format(_ code: UInt32) -> String {
+        // by hand: String(format:) goes through Foundation's formatter, and every stored bugcheck is formatted
+        let digits = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = [0x30, 0x78]
+        for shift in stride(from: 28, through: 0, by: -4) { bytes.append(digits[Int((code >> UInt32(shift)) & 0xF)]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// The name of a code; `_M` variants (0x1000007E) fall back to their base code's name plus `_M`.
     public func name(_ code: UInt32) -> String? {
@@ -143,7 +149,7 @@ struct BugcheckExtractor {
             while close < end, b[close] != 0x7D { close += 1 }
             guard close < end else { continue }
             let inside = String(decoding: b[open..<close], as: UTF8.self)
-            let args = inside.split(separator: ",").map { "0x" + $0.trimmingSpaces().replacingOccurrences(of: "`", with: "").lowercased() }
+            let args = inside.split(separator: ",").map { "0x" + ByteText.replacingAll("`", with: "", in: $0.trimmingSpaces()).lowercased() }
             return (at, close + 1, UInt32(truncatingIfNeeded: code), args)
         }
         return nil

@@ -31,8 +31,8 @@ public struct SubjectNormalizer: Sendable {
     /// The subject without prefixes and with case-number tags kept out of the way: `RE: [REG:1] CAS-… - 蓝屏` → `蓝屏`
     /// when `dropCaseIDs` is set, else `[REG:1] CAS-… - 蓝屏`.
     public func normalize(_ subject: String, dropCaseIDs: [String] = []) -> String {
-        // Foundation's replacingOccurrences is slow on Linux: called only where there is something to replace
-        var s = (subject.utf8.contains(0xC2) ? subject.replacingOccurrences(of: "\u{00A0}", with: " ") : subject).trimmingSpaces()
+        // (replacements at byte level: Foundation's replacingOccurrences is slow on Linux)
+        var s = ByteText.replacingAll("\u{00A0}", with: " ", in: subject).trimmingSpaces()
         var changed = true
         while changed {
             changed = false
@@ -52,9 +52,9 @@ public struct SubjectNormalizer: Sendable {
                 }
             }
         }
-        for id in dropCaseIDs where s.contains(id) { s = s.replacingOccurrences(of: id, with: " ") }
+        for id in dropCaseIDs { s = ByteText.replacingAll(id, with: " ", in: s) }
         if !dropCaseIDs.isEmpty {
-            if s.contains("[") { s = s.replacingOccurrences(of: "[ ]", with: " ").replacingOccurrences(of: "[]", with: " ") }
+            if s.utf8.contains(0x5B) { s = ByteText.replacingAll("[]", with: " ", in: ByteText.replacingAll("[ ]", with: " ", in: s)) }
             let edges: Set<Character> = [" ", "-", "–", "—", ":", "：", "[", "]"]
             s = String(s.drop(while: { edges.contains($0) }))
             while let last = s.last, edges.contains(last) { s.removeLast() }

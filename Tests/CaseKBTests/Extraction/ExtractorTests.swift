@@ -25,6 +25,14 @@ struct BugcheckFormTests {
         #expect(crashCodes(pair.0) == [pair.1])
     }
 
+    @Test("codes are written as 0x and eight upper-case hex digits")
+    func codeFormat() {
+        #expect(BugcheckTable.format(0xD1) == "0x000000D1")
+        #expect(BugcheckTable.format(0x1000_007E) == "0x1000007E")
+        #expect(BugcheckTable.format(0) == "0x00000000")
+        #expect(BugcheckTable.format(0xDEAD_BEEF) == "0xDEADBEEF")
+    }
+
     @Test("arguments come with the code, and _M variants are named")
     func arguments() throws {
         let b = try #require(facts("BugCheck D1, {fffff802`12345678, 2, 0, fffff802`87654321}").bugchecks.first)

@@ -95,6 +95,17 @@ struct DecodingTests {
         #expect(qp("a_b=5Fc", underscore: true) == "a b_c")
     }
 
+    @Test("byte-level replacement: every occurrence, none, overlapping starts, multi-byte text")
+    func replaceAll() {
+        #expect(ByteText.replacingAll("CAS-1", with: " ", in: "CAS-1 蓝屏 CAS-1") == "  蓝屏  ")
+        #expect(ByteText.replacingAll("`", with: "", in: "fffff801`12345678") == "fffff80112345678")
+        #expect(ByteText.replacingAll("xyz", with: "-", in: "no match here") == "no match here")
+        #expect(ByteText.replacingAll("aa", with: "b", in: "aaa") == "ba")
+        #expect(ByteText.replacingAll("\u{00A0}", with: " ", in: "a\u{00A0}b\u{00A0}") == "a b ")
+        #expect(ByteText.replacingAll("[ ]", with: " ", in: "[ ]x[]") == " x[]")
+        #expect(ByteText.replacingAll("", with: "z", in: "abc") == "abc")
+    }
+
     @Test("dates: RFC 5322 with zones, CRM timestamps, asctime")
     func dates() {
         #expect(MailDate.parseRFC5322("Wed, 13 Sep 2017 13:05:45 +0200").map(MailDate.iso) == "2017-09-13T11:05:45.000Z")
