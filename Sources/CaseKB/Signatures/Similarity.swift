@@ -163,12 +163,48 @@ struct TermKey: Hashable, Sendable { var kind: String; var term: String }
 /// candidates): document frequencies and index entries of terms, candidates' terms and signatures, start dates, and
 /// the few columns a result shows. One per thread; not thread-safe. Bounded, so memory does not grow with the
 /// knowledge base: a full table is emptied and refilled by the popular entries.
+/// Weights summed per case id in an array indexed by the id (case ids are row ids, small and dense), with the ids
+/// touched listed: a lookup adds thousands of postings, and a dictionary hashed every one of them.
+final class CandidateWeights {
+    private var weights: [Double] = []
+    private var touched: [Int64] = []
+
+    /// Add `weight` (> 0) to case `id`.
+    func add(_ id: Int64, _ weight: Double) {
+        guard id >= 0 else { return }
+        let i = Int(id)
+        if i >= weights.count { weights.append(contentsOf: repeatElement(0, count: max(i + 1, weights.count * 2) - weights.count)) }
+        if weights[i] == 0 { touched.append(id) }
+        weights[i] += weight
+    }
+
+    /// How many cases have been added to (a removed case still counts).
+    var count: Int { touched.count }
+
+    /// Drop case `id` from the candidates.
+    func remove(_ id: Int64) {
+        if id >= 0, Int(id) < weights.count { weights[Int(id)] = 0 }
+    }
+
+    /// The `k` best candidates, as `KnowledgeBase.best` orders them.
+    func best(_ k: Int) -> [Int64] {
+        KnowledgeBase.best(k, entries: touched.lazy.filter { self.weights[Int($0)] > 0 }.map { (id: $0, weight: self.weights[Int($0)]) })
+    }
+
+    func clear() {
+        for id in touched { weights[Int(id)] = 0 }
+        touched.removeAll(keepingCapacity: true)
+    }
+}
+
 public final class TermFrequencies: @unchecked Sendable {
     var map: [TermKey: Int] = [:]
     var postings: [TermKey: [Int64]] = [:]
     var candidates: [Int64: Candidate] = [:]
     var firstSent: [Int64: Int64?] = [:]
     var summaries: [Int64: CaseSummary] = [:]
+    /// The candidate cases of one lookup and their summed weights (reused: emptied at the start of each lookup).
+    let candidateWeights = CandidateWeights()
     /// Ids of the terms scored so far (candidates hold them: both are emptied together when it grows past `termLimit`).
     let termTable = TermTable()
     static let limit = 2_000
@@ -231,7 +267,8 @@ extension KnowledgeBase {
         }
         let idf: (String, String) -> Double = { k, t in idfCache[TermKey(kind: k, term: t)] ?? max(0.1, log(n + 1)) }
         // candidates: cases sharing the query's rarest informative terms (never more than a few hundred index reads)
-        var prelim: [Int64: Double] = [:]
+        let prelim = cache.candidateWeights
+        prelim.clear()
         let rarestFirst = qTerms.filter { $0.kind != "family" }.map { (key: $0, df: dfOf[$0] ?? 0) }.sorted { $0.df < $1.df }
         for (key, d) in rarestFirst {
             if d == 0 || Double(d) > max(50, n / 5) { continue }
@@ -240,9 +277,9 @@ extension KnowledgeBase {
                 try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [key.kind, key.term])
             }
             let weight = idf(key.kind, key.term)
-            for id in ids { prelim[id, default: 0] += weight }
+            for id in ids { prelim.add(id, weight) }
         }
-        if let ex = excluding { prelim[ex] = nil }
+        if let ex = excluding { prelim.remove(ex) }
         let scorer = SimilarityScorer()
         let selfScore = max(scorer.score(q, SimilarityScorer.CaseTerms(q), idf: idf, share: { _, _ in }), 1e-9)
         // a candidate's own terms that the query lacks are taken as rare (df 1): no index read for them
@@ -256,7 +293,7 @@ extension KnowledgeBase {
         table.markQuery(qInterned, idf: qIDF)
         var scored: [(id: Int64, similarity: Double, confidence: Confidence, candidate: Int)] = []
         var scoredCandidates: [TermFrequencies.Candidate] = []
-        for id in KnowledgeBase.best(candidates, of: prelim) {
+        for id in prelim.best(candidates) {
             if let b = before {
                 let first = try TermFrequencies.cached(&cache.firstSent, id, limit: 100_000) {
                     try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [id])
@@ -308,14 +345,18 @@ extension KnowledgeBase {
     /// The `k` ids with the highest weight (ties: lower id first), best first — the first `k` of the whole table
     /// sorted, without sorting it (a lookup gathers thousands of ids and keeps a few dozen).
     static func best(_ k: Int, of weights: [Int64: Double]) -> [Int64] {
+        best(k, entries: weights.lazy.map { (id: $0.key, weight: $0.value) })
+    }
+
+    /// `best(_:of:)` over any sequence of (id, weight) entries, ids distinct.
+    static func best(_ k: Int, entries: some Sequence<(id: Int64, weight: Double)>) -> [Int64] {
         guard k > 0 else { return [] }
         var top: [(id: Int64, weight: Double)] = []
         top.reserveCapacity(k + 1)
         func before(_ a: (id: Int64, weight: Double), _ b: (id: Int64, weight: Double)) -> Bool {
             a.weight != b.weight ? a.weight > b.weight : a.id < b.id
         }
-        for (id, weight) in weights {
-            let entry = (id: id, weight: weight)
+        for entry in entries {
             if top.count == k, let last = top.last, !before(entry, last) { continue }
             var at = top.count
             while at > 0, before(entry, top[at - 1]) { at -= 1 }

@@ -186,6 +186,22 @@ struct SimilarLookupTests {
         for k in [0, 1, 25, 60, 3000, 5000] {
             #expect(KnowledgeBase.best(k, of: weights) == Array(sorted.prefix(k)))
         }
+        // the per-id array a lookup gathers into: summed postings, a removed case, and reuse after clearing
+        let gathered = CandidateWeights()
+        for round in 0..<2 {
+            gathered.clear()
+            var expected: [Int64: Double] = [:]
+            for (id, w) in weights where id % 3 != Int64(round) {
+                for part in [w * 0.25, w * 0.75] where w > 0 {
+                    gathered.add(id, part)
+                    expected[id, default: 0] += part
+                }
+            }
+            gathered.remove(2)
+            expected[2] = nil
+            #expect(gathered.best(60) == KnowledgeBase.best(60, of: expected))
+            #expect(gathered.best(5000) == KnowledgeBase.best(5000, of: expected))
+        }
     }
 
     @Test("leave-one-out on Corpus/eval beats both baselines (R@1 ≥ 0.9, MRR ≥ 0.93)")
