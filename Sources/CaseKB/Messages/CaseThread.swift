@@ -139,7 +139,9 @@ public struct ThreadKeys: Sendable {
                 if !reply && m.messageID == nil { owned.append("subjroot:" + ns) }
             }
         }
-        self.linking = linking
+        // each key once (In-Reply-To is usually the last of References too): a repeat adds nothing but a stored row
+        var seen = Set<String>()
+        self.linking = linking.filter { seen.insert($0).inserted }
         self.owned = owned
     }
 

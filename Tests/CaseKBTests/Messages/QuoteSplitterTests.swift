@@ -133,5 +133,7 @@ struct ThreadingTests {
         #expect(cases[0].messages.map(\.messageID) == ["m1", "m2", "m3"])
         #expect(cases[1].messages.count == 2)
         #expect(cases[1].key.hasPrefix("SUBJ-"))
+        // each thread key once, in first-seen order (In-Reply-To is also the last reference: stored once)
+        #expect(ThreadKeys(msg("m4", replyTo: "m3", refs: ["m1", "m3"], subject: "Re: 蓝屏", at: 400)).linking == ["mid:m4", "mid:m3", "mid:m1"])
     }
 }
