@@ -159,17 +159,13 @@ public struct SimilarityScorer: Sendable {
 /// A signature term: its kind and text.
 struct TermKey: Hashable, Sendable { var kind: String; var term: String }
 
-/// What lookups read again and again during one read snapshot (ingest links thousands of cases against the same
-/// candidates): document frequencies and index entries of terms, candidates' terms and signatures, start dates, and
-/// the few columns a result shows. One per thread; not thread-safe. Bounded, so memory does not grow with the
-/// knowledge base: a full table is emptied and refilled by the popular entries.
 /// Weights summed per case id in an array indexed by the id (case ids are row ids, small and dense), with the ids
 /// touched listed: a lookup adds thousands of postings, and a dictionary hashed every one of them.
 final class CandidateWeights {
     private var weights: [Double] = []
     private var touched: [Int64] = []
 
-    /// Add `weight` (> 0) to case `id`.
+    /// Add `weight` to case `id`. Weights must be positive: a zero entry means "not touched".
     func add(_ id: Int64, _ weight: Double) {
         guard id >= 0 else { return }
         let i = Int(id)
@@ -178,10 +174,10 @@ final class CandidateWeights {
         weights[i] += weight
     }
 
-    /// How many cases have been added to (a removed case still counts).
+    /// How many distinct cases were given a weight since the last `clear` (a removed one still counts).
     var count: Int { touched.count }
 
-    /// Drop case `id` from the candidates.
+    /// Drop case `id` from the candidates (after the adds: adding it again would list it twice).
     func remove(_ id: Int64) {
         if id >= 0, Int(id) < weights.count { weights[Int(id)] = 0 }
     }
@@ -197,6 +193,10 @@ final class CandidateWeights {
     }
 }
 
+/// What lookups read again and again during one read snapshot (ingest links thousands of cases against the same
+/// candidates): document frequencies and index entries of terms, candidates' terms and signatures, start dates, and
+/// the few columns a result shows. One per thread; not thread-safe. Bounded, so memory does not grow with the
+/// knowledge base: a full table is emptied and refilled by the popular entries.
 public final class TermFrequencies: @unchecked Sendable {
     var map: [TermKey: Int] = [:]
     var postings: [TermKey: [Int64]] = [:]

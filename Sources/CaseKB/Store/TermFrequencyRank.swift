@@ -7,9 +7,9 @@ import GRDBSQLite
 /// bm25 first counts every document that holds each query word, for its IDF: for a word in 60,000 messages (蓝屏)
 /// that walk is most of a search (≈ 5 ms at 100k messages), and the search walks the same list once more for its
 /// exact total. With one word, the IDF is one factor common to every row, so the order is the order of the
-/// per-row part alone: `casekb_tf(message_fts, w…)` is bm25 without the IDF, and the search multiplies the page's
-/// scores by the IDF of the total it counts anyway (`KnowledgeBase.bm25Score`). `casekb_fts_rows(message_fts)` is
-/// the row count that IDF needs. The arithmetic is FTS5's bm25 (fts5_aux.c) step for step, so the scores equal
+/// per-row part alone: `casekb_tf(message_fts, w…)` is bm25 without the IDF, and `KnowledgeBase.search` multiplies
+/// the page's scores by the IDF of the total it counts anyway. `casekb_fts_rows(message_fts)` is the row count that
+/// IDF needs. The arithmetic is FTS5's bm25 (fts5_aux.c) step for step, so the scores equal
 /// bm25's to the last bit.
 enum TermFrequencyRank {
     static let k1 = 1.2
