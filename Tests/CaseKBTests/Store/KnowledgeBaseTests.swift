@@ -146,14 +146,20 @@ struct KnowledgeBaseTests {
         #expect(c["cases"] == 1)
     }
 
+    /// A knowledge base holding `threads` generated case threads, ingested from a maildir written in `dir`.
+    func generatedKnowledgeBase(seed: UInt64, threads: Int, in dir: URL) throws -> KnowledgeBase {
+        let mail = dir.appendingPathComponent("mail").path
+        _ = try CorpusGenerator(seed: seed).write(threads: threads, to: mail, layout: .maildir)
+        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
+        _ = try Ingester(kb).run(paths: [mail])
+        return kb
+    }
+
     @Test("a word in more messages than the ranking window: exact total, the page ranked among the newest matches")
     func rankingWindow() throws {
         let dir = Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let mail = dir.appendingPathComponent("mail").path
-        _ = try CorpusGenerator(seed: 21).write(threads: 30, to: mail, layout: .maildir)
-        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
-        _ = try Ingester(kb).run(paths: [mail])
+        let kb = try generatedKnowledgeBase(seed: 21, threads: 30, in: dir)
         for query in ["蓝屏", "driver", "驱动"] {
             let all = try kb.search(query, limit: 1000, rankingWindow: 100_000)
             #expect(all.total > 12, "\(query)")
@@ -188,10 +194,7 @@ struct KnowledgeBaseTests {
     func termFrequencyRankIsBM25() throws {
         let dir = Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let mail = dir.appendingPathComponent("mail").path
-        _ = try CorpusGenerator(seed: 5).write(threads: 20, to: mail, layout: .maildir)
-        let kb = try KnowledgeBase(path: dir.appendingPathComponent("kb.sqlite").path)
-        _ = try Ingester(kb).run(paths: [mail])
+        let kb = try generatedKnowledgeBase(seed: 5, threads: 20, in: dir)
         var compared = 0
         for word in ["蓝屏", "driver", "驱动", "vwifimf", "windbg"] {
             let match = try SearchText.matchExpression(word).match
