@@ -22,10 +22,12 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // mimalloc replaces malloc/free in the casekb executable (see Sources/CMimalloc/shim.h).
         .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
+        // SQLite settings made once per process before SQLite starts (sqlite3_config cannot be called from Swift).
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The pipeline: mail sources → messages → extraction → (signatures → store → reports in later stages).
         .target(
             name: "CaseKB",
-            dependencies: ["CLibXML2", "CCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["CLibXML2", "CCrypto", "CSQLiteSetup", .product(name: "GRDB", package: "GRDB.swift"),
                            // SQLite's C API, for binding the ingest's hot inserts directly (Store/DirectBinding.swift)
                            .product(name: "GRDBSQLite", package: "GRDB.swift")],
             resources: [.copy("Resources"), .copy("Schema")]

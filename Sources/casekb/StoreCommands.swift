@@ -74,7 +74,7 @@ struct IngestCommand: ParsableCommand {
             if ProcessInfo.processInfo.environment["CASEKB_TIMINGS"] != nil {
                 print(String(format: "waited %.1f s for parsing, wrote for %.1f s (of which rebuilding cases %.1f s, linking similar cases %.1f s; waited for plans %.1f s, for links %.1f s)",
                              summary.waitSeconds, summary.writeSeconds, summary.rebuildSeconds, summary.linkSeconds, summary.planWaitSeconds, summary.linkWaitSeconds))
-                print("malloc: " + IngestCommand.allocator)
+                print("malloc: " + IngestCommand.allocator + ", SQLite memory statistics: " + (KnowledgeBase.sqliteMemoryStatisticsEnabled ? "on" : "off"))
             }
         }
         if summary.failed > 0 { throw ExitCode(1) }

@@ -400,6 +400,26 @@ struct KnowledgeBaseTests {
         return nil
     }
 
+    @Test("the casekb process sets SQLite up before its first connection: memory statistics (a global mutex per allocation) are off",
+          .enabled(if: KnowledgeBaseTests.casekbBinary != nil, "needs the casekb binary (swift build)"))
+    func sqliteSetUpInProcess() throws {
+        let binary = try #require(Self.casekbBinary)
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["ingest", Fixtures.corpus("threads"), "--db", dir.appendingPathComponent("kb.sqlite").path]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CASEKB_TIMINGS": "1"]) { _, new in new }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(text.contains("SQLite memory statistics: off"), "\(text)")
+    }
+
     @Test("kill -9 during a large ingest, then a rerun, gives the same database as a clean run",
           .enabled(if: KnowledgeBaseTests.casekbBinary != nil, "needs the casekb binary (swift build)"))
     func killAndRerun() throws {
