@@ -326,6 +326,11 @@ public enum MIMEParser {
         let lowerName = filename?.lowercased() ?? ""
         let textLikeName = lowerName.hasSuffix(".txt") || lowerName.hasSuffix(".log") || lowerName.hasSuffix(".out")
         let isAttachment = disposition.value == "attachment" || (filename != nil && !(type == "text/plain" && disposition.value == "inline" && !textLikeName)) || !(type.hasPrefix("text/"))
+        if isAttachment && !type.hasPrefix("text/") && !textLikeName {
+            // a binary attachment is kept as its name, type and size: its data is checked and counted, not decoded
+            r.attachments.append(Attachment(filename: filename, contentType: type, size: decodedSize(bytes, entity, ctx: ctx), text: nil))
+            return
+        }
         let decoded = decodeTransfer(bytes, entity, ctx: ctx)
         let charset = ct.params["charset"]
         if let cs = charset, type.hasPrefix("text/") {
@@ -361,25 +366,48 @@ public enum MIMEParser {
         }
     }
 
+    static func transferEncoding(_ entity: Entity) -> String {
+        (entity.headers.value("Content-Transfer-Encoding") ?? "7bit").lowercased().trimmingSpaces()
+    }
+
     static func decodeTransfer(_ bytes: [UInt8], _ entity: Entity, ctx: Context) -> [UInt8] {
-        let cte = (entity.headers.value("Content-Transfer-Encoding") ?? "7bit").lowercased().trimmingSpaces()
         let slice = bytes[entity.bodyRange]
-        switch cte {
+        switch transferEncoding(entity) {
         case "base64":
             let r = TransferEncoding.decodeBase64(slice)
-            if let bad = r.firstInvalidOffset {
-                let at = entity.bodyRange.lowerBound + bad
-                let ch = bytes[at]
-                let shown = ch >= 0x21 && ch < 0x7F ? "'\(Character(Unicode.Scalar(ch)))'" : String(format: "0x%02X", ch)
-                ctx.add(.error, at, "invalid base64: character \(shown) is not in the base64 alphabet")
-            } else if r.truncated {
-                ctx.add(.warning, entity.bodyRange.upperBound, "base64 data ends mid-group (truncated part)")
-            }
+            reportBase64(bytes, entity, firstInvalidOffset: r.firstInvalidOffset, truncated: r.truncated, ctx: ctx)
             return r.bytes
         case "quoted-printable":
             return TransferEncoding.decodeQuotedPrintable(slice)
         default:
             return Array(slice)
+        }
+    }
+
+    /// The size `decodeTransfer` would return, with the same diagnostics, without keeping the bytes.
+    static func decodedSize(_ bytes: [UInt8], _ entity: Entity, ctx: Context) -> Int {
+        switch transferEncoding(entity) {
+        case "base64":
+            let r = TransferEncoding.base64DecodedSize(bytes[entity.bodyRange])
+            reportBase64(bytes, entity, firstInvalidOffset: r.firstInvalidOffset, truncated: r.truncated, ctx: ctx)
+            return r.size
+        case "quoted-printable":
+            return decodeTransfer(bytes, entity, ctx: ctx).count
+        default:
+            return entity.bodyRange.count
+        }
+    }
+
+    /// A base64 body's faults, where they are in the file: the first character outside the alphabet (an error),
+    /// else data that ends mid-group (a warning).
+    static func reportBase64(_ bytes: [UInt8], _ entity: Entity, firstInvalidOffset: Int?, truncated: Bool, ctx: Context) {
+        if let bad = firstInvalidOffset {
+            let at = entity.bodyRange.lowerBound + bad
+            let ch = bytes[at]
+            let shown = ch >= 0x21 && ch < 0x7F ? "'\(Character(Unicode.Scalar(ch)))'" : String(format: "0x%02X", ch)
+            ctx.add(.error, at, "invalid base64: character \(shown) is not in the base64 alphabet")
+        } else if truncated {
+            ctx.add(.warning, entity.bodyRange.upperBound, "base64 data ends mid-group (truncated part)")
         }
     }
 

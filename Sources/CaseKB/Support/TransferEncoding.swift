@@ -23,56 +23,69 @@ public enum TransferEncoding {
     /// Decode line-wrapped base64, reporting characters outside the alphabet instead of silently skipping them.
     public static func decodeBase64(_ input: ArraySlice<UInt8>) -> Base64Result {
         var out = [UInt8](repeating: 0, count: input.count * 3 / 4 + 3)
+        let r = out.withUnsafeMutableBufferPointer { outBuf in base64(input, into: outBuf) }
+        out.removeSubrange(r.written...)
+        return Base64Result(bytes: out, firstInvalidOffset: r.firstInvalid, truncated: r.truncated)
+    }
+
+    /// What `decodeBase64` reports, without the bytes: their count, the first invalid character, truncation. A
+    /// binary attachment is kept as its size only, so its data need not be written anywhere.
+    public static func base64DecodedSize(_ input: ArraySlice<UInt8>) -> (size: Int, firstInvalidOffset: Int?, truncated: Bool) {
+        let r = base64(input, into: nil)
+        return (r.written, r.firstInvalid, r.truncated)
+    }
+
+    /// The base64 decoder: into `out` (at least `input.count * 3 / 4 + 3` bytes), or counting only when `out` is nil.
+    private static func base64(_ input: ArraySlice<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>?) -> (written: Int, firstInvalid: Int?, truncated: Bool) {
         var written = 0
         var firstInvalid: Int?
         var count = 0
         base64Table.withUnsafeBufferPointer { table in
             input.withUnsafeBufferPointer { inBuf in
-                out.withUnsafeMutableBufferPointer { outBuf in
-                    var acc: UInt32 = 0
-                    var bits = 0
-                    var sawPadding = false
-                    let n = inBuf.count
-                    var i = 0
-                    while i < n {
-                        // four alphabet characters at a group boundary (most of a line) become three bytes at once
-                        if bits == 0, !sawPadding, i + 4 <= n {
-                            let a = table[Int(inBuf[i])], b = table[Int(inBuf[i + 1])], c = table[Int(inBuf[i + 2])], d = table[Int(inBuf[i + 3])]
-                            if a | b | c | d >= 0 {
+                var acc: UInt32 = 0
+                var bits = 0
+                var sawPadding = false
+                let n = inBuf.count
+                var i = 0
+                while i < n {
+                    // four alphabet characters at a group boundary (most of a line) become three bytes at once
+                    if bits == 0, !sawPadding, i + 4 <= n {
+                        let a = table[Int(inBuf[i])], b = table[Int(inBuf[i + 1])], c = table[Int(inBuf[i + 2])], d = table[Int(inBuf[i + 3])]
+                        if a | b | c | d >= 0 {
+                            if let outBuf = out {
                                 let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                                 outBuf[written] = UInt8(truncatingIfNeeded: group >> 16)
                                 outBuf[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
                                 outBuf[written + 2] = UInt8(truncatingIfNeeded: group)
-                                written += 3
-                                count += 4
-                                i += 4
-                                continue
                             }
-                        }
-                        let c = inBuf[i]
-                        i += 1
-                        let v = table[Int(c)]
-                        if v >= 0 {
-                            if sawPadding { sawPadding = false; acc = 0; bits = 0; count = 0 }   // a new base64 run after padding
-                            acc = (acc << 6) | UInt32(v)
-                            bits += 6
-                            count += 1
-                            if bits >= 8 {
-                                bits -= 8
-                                outBuf[written] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
-                                written += 1
-                            }
+                            written += 3
+                            count += 4
+                            i += 4
                             continue
                         }
-                        if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
-                        if c == 0x3D { sawPadding = true; count += 1; continue }
-                        if firstInvalid == nil { firstInvalid = i - 1 }
                     }
+                    let c = inBuf[i]
+                    i += 1
+                    let v = table[Int(c)]
+                    if v >= 0 {
+                        if sawPadding { sawPadding = false; acc = 0; bits = 0; count = 0 }   // a new base64 run after padding
+                        acc = (acc << 6) | UInt32(v)
+                        bits += 6
+                        count += 1
+                        if bits >= 8 {
+                            bits -= 8
+                            out?[written] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                            written += 1
+                        }
+                        continue
+                    }
+                    if c == 0x0D || c == 0x0A || c == 0x20 || c == 0x09 { continue }
+                    if c == 0x3D { sawPadding = true; count += 1; continue }
+                    if firstInvalid == nil { firstInvalid = i - 1 }
                 }
             }
         }
-        out.removeSubrange(written...)
-        return Base64Result(bytes: out, firstInvalidOffset: firstInvalid, truncated: count % 4 != 0)
+        return (written, firstInvalid, count % 4 != 0)
     }
 
     @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8? {

@@ -170,6 +170,40 @@ struct MIMEStructureTests {
         }
     }
 
+    @Test("a binary attachment keeps its decoded size, and a stray character in it is still an error at its offset")
+    func binaryAttachmentSize() throws {
+        func withDump(_ data: String) -> String {
+            """
+            From: a@b.c
+            Content-Type: multipart/mixed; boundary="b"
+
+            --b
+            Content-Type: text/plain; charset=utf-8
+
+            dump attached
+            --b
+            Content-Type: application/octet-stream; name="Mini.dmp"
+            Content-Transfer-Encoding: base64
+
+            \(data)
+            --b--
+            """
+        }
+        let payload = Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).base64EncodedString(options: .lineLength76Characters)
+        let good = mail(withDump(payload))
+        #expect(good.attachments.map(\.size) == [1000])
+        #expect(good.attachments.first?.text == nil)
+        #expect(!good.hasError)
+        let text = withDump("TURNUA==\nTU!JTQ")
+        let bad = mail(text)
+        let error = try #require(bad.problems.first { $0.severity == .error })
+        #expect(error.message.contains("invalid base64: character '!'"))
+        // the offset is the stray character's, in the file as parsed (CRLF line ends)
+        let bytes = Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        #expect(bytes[error.offset] == UInt8(ascii: "!"))
+        #expect(mail(withDump("TURNUA==\nTU1")).problems.contains { $0.message.contains("ends mid-group") })
+    }
+
     @Test("nested multipart/related inside mixed, with RFC 2231 filenames")
     func nested() {
         let m = mail("""

@@ -67,6 +67,7 @@ struct DecodingTests {
                 }
                 let r = TransferEncoding.decodeBase64(Array(wrapped.utf8)[...])
                 #expect(r.bytes == Array(data), "length \(length), width \(width)")
+                #expect(TransferEncoding.base64DecodedSize(Array(wrapped.utf8)[...]).size == length)
                 #expect(r.firstInvalidOffset == nil)
                 #expect(!r.truncated)
             }
@@ -76,6 +77,12 @@ struct DecodingTests {
         #expect(bad.firstInvalidOffset == 13)
         #expect(String(decoding: bad.bytes.prefix(6), as: UTF8.self) == "ABCDEF")
         #expect(TransferEncoding.decodeBase64(Array("QUJDRA".utf8)[...]).truncated)
+        // counting alone reports what decoding does: size, first stray character, a cut-off group, padding mid-stream
+        for input in ["QUJD REVG\r\nR0!hJ", "QUJDRA", "QUI=QUJD", "QQ==\r\nQUI=", "!!", "", "QUJD\u{0}REVG"] {
+            let bytes = Array(input.utf8)[...]
+            let full = TransferEncoding.decodeBase64(bytes), counted = TransferEncoding.base64DecodedSize(bytes)
+            #expect(counted.size == full.bytes.count && counted.firstInvalidOffset == full.firstInvalidOffset && counted.truncated == full.truncated, "\(input)")
+        }
     }
 
     @Test("quoted-printable: soft breaks, escapes, malformed escapes kept")
