@@ -109,7 +109,8 @@ public struct CrashSignature: Sendable, Codable, Hashable {
 
     static let proseFrame = try! ScalarRegex(#"(?<![\w!])([A-Za-z][A-Za-z0-9_]{1,30})!([A-Za-z_][A-Za-z0-9_:$]{2,80})"#)
 
-    /// The signature of a case's knowledge (and, for frames named in prose, its texts).
+    /// The signature of a case's knowledge (and, for frames named in prose, its texts: read only when `k` has no
+    /// stacks, so a caller with stacks in hand may pass none).
     public init(_ k: CaseKnowledge, texts: [String] = []) {
         let n = FrameNormalizer.shared
         bugchecks = k.bugchecks.map(\.code)

@@ -433,16 +433,22 @@ public final class Ingester: @unchecked Sendable {
         var plan = RebuildPlan(caseID: caseID)
         // read straight from the cursor into values (a fetched Row array copies every text once more, and the sort
         // below would look columns up by name in every comparison)
+        // (new text is read only where it is needed: see `newText`)
         struct Stored { var id: Int64; var sent: Int64?; var subject: String; var messageID: String?; var firstRef: String?
-                        var sourceIndex: Int; var newText: String; var position: Int; var path: String }
+                        var sourceIndex: Int; var position: Int; var path: String }
         var rows: [Stored] = []
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT m.id, m.sent, m.subject, m.message_id, CASE WHEN json_valid(m.refs) THEN json_extract(m.refs, '$[0]') END AS first_ref,
-                   m.source_index, m.new_text, m.position, f.path
+                   m.source_index, m.position, f.path
             FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
             """), arguments: [caseID])
         while let r = try cursor.next() {
-            rows.append(Stored(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], newText: r[6], position: r[7], path: r[8]))
+            rows.append(Stored(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], position: r[6], path: r[7]))
+        }
+        /// A message's new text: for facts not in the cache (messages of earlier runs), and for a case without stacks,
+        /// whose frames can only come from prose. Most cases need neither, and their text is never read back.
+        func newText(_ id: Int64) throws -> String {
+            try String.fetchOne(db.cachedStatement(sql: "SELECT new_text FROM messages WHERE id = ?"), arguments: [id]) ?? ""
         }
         if rows.isEmpty { plan.empty = true; return plan }
         let sorted = rows.sorted { a, b in
@@ -471,12 +477,13 @@ public final class Ingester: @unchecked Sendable {
         plan.lastSent = sents.max()
         // facts
         var perMessage = try sorted.enumerated().map { k, r -> MessageFacts in
-            let facts = try factsCache[r.id] ?? KnowledgeBase.extractFacts(messageID: r.id, newText: r.newText, db: db)
+            let facts = try factsCache[r.id] ?? KnowledgeBase.extractFacts(messageID: r.id, newText: newText(r.id), db: db)
             return facts.renumbered(k + 1)
         }
         perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities
         let knowledge = CaseKnowledge.build(perMessage)
-        plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: sorted.map(\.newText)))
+        let texts = knowledge.stacks.isEmpty ? try sorted.map { try newText($0.id) } : []
+        plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: texts))
         return plan
     }
 
