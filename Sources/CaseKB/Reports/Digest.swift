@@ -178,7 +178,7 @@ extension KnowledgeBase {
                 let days = first.map { Int(((last ?? t) - $0) / 86_400_000) } ?? 0
                 lines.append(Digest.CaseLine(
                     case: r["key"], subject: r["subject"], organisations: orgs,
-                    bugchecks: try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id", arguments: [id]),
+                    bugchecks: try String.fetchAll(db, sql: KnowledgeBase.crashCodesSQL, arguments: [id]),
                     culprits: try String.fetchAll(db, sql: "SELECT module FROM culprits WHERE case_id = ? ORDER BY rank", arguments: [id]),
                     latestRecommendation: latest.map { ($0["text"] as String).replacingOccurrences(of: "\n", with: " ") },
                     latestAction: latest?["action"], rootCauseStated: stated, daysOpen: days,

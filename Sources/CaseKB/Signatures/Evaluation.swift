@@ -111,7 +111,7 @@ public enum SimilarityEvaluation {
                 let relevant = Set(groupOfCase.filter { $0.key != q && $0.value == group }.map(\.key))
                 let known = !relevant.isEmpty
                 // casekb
-                let sig = CrashSignature(terms: terms, bugchecks: try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash'", arguments: [q]))
+                let sig = CrashSignature(terms: terms, bugchecks: try String.fetchAll(db, sql: KnowledgeBase.crashCodesSQL, arguments: [q]))
                 let results = try kb.similar(to: sig, limit: 50, excluding: q, db: db)
                 let ranked = results.compactMap { idOfKey[$0.case] }
                 let rank = ranked.firstIndex(where: relevant.contains).map { $0 + 1 }

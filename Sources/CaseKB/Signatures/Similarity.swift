@@ -330,7 +330,7 @@ extension KnowledgeBase {
             assert(confidence == Confidence(similarity: sim, shared: shared), "interned overlap differs")
             let summary = try TermFrequencies.cached(&cache.summaries, id) {
                 let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subject FROM cases WHERE id = ?"), arguments: [id])
-                let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [id])
+                let bugchecks = try String.fetchAll(db.cachedStatement(sql: KnowledgeBase.crashCodesSQL), arguments: [id])
                 return TermFrequencies.CaseSummary(key: row?["key"] ?? "?", subject: row?["subject"] ?? "", bugchecks: bugchecks)
             }
             let advice = withAdvice ? try Row.fetchAll(db.cachedStatement(sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id"), arguments: [id])
@@ -412,7 +412,7 @@ extension KnowledgeBase {
                 let lid: Int64 = r["linked_case_id"]
                 let advice = try Row.fetchAll(db, sql: "SELECT action, target, position FROM recommendations WHERE case_id = ? ORDER BY position, id", arguments: [lid])
                     .map { SimilarCase.Advice(action: $0["action"], target: $0["target"], message: $0["position"]) }
-                let bugchecks = try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash'", arguments: [lid])
+                let bugchecks = try String.fetchAll(db, sql: KnowledgeBase.crashCodesSQL, arguments: [lid])
                 return SimilarCase(case: r["key"], subject: r["subject"], score: r["score"], confidence: Confidence(rawValue: r["confidence"]) ?? .possible,
                                    reasons: KnowledgeBase.decode([String].self, r["reasons"]) ?? [], recommendations: advice, bugchecks: bugchecks)
             }

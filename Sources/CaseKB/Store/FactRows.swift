@@ -30,6 +30,8 @@ struct FactRows: Sendable {
     var entities: [Row] = []
     /// Signature terms, `termColumns` values each (without the case id).
     var terms: [SQLValue] = []
+    /// The same terms as a lookup reads them back from `signature_terms`.
+    var signatureTerms: SimilarityScorer.CaseTerms?
 
     init(knowledge k: CaseKnowledge?, signature: CrashSignature?) {
         if let k {
@@ -80,7 +82,9 @@ struct FactRows: Sendable {
             }
         }
         if let signature {
-            for (kind, map) in SimilarityScorer.CaseTerms(signature).byKind {
+            let caseTerms = SimilarityScorer.CaseTerms(signature)
+            signatureTerms = caseTerms
+            for (kind, map) in caseTerms.byKind {
                 for (term, pos) in map { terms += [.text(kind), .text(term), SQLValue(pos)] }
             }
         }

@@ -80,6 +80,10 @@ public final class Ingester: @unchecked Sendable {
     var factsCache: [Int64: MessageFacts] = [:]
     public var factsCacheLimit = 20_000
 
+    /// Signatures of the cases rebuilt in this run, as `storedSignature` would read them back, so linking need not
+    /// read them again. Written by the writer during the rebuild; read by the link workers, which start after it.
+    var rebuiltSignatures: [Int64: CrashSignature] = [:]
+
     /// Set while a run fills a knowledge base that held no messages when it began (see `FreshRunIndex`).
     var freshIndex: FreshRunIndex?
     /// Messages a first import has put in each case so far (merged cases add up), all run long: a message stored
@@ -164,7 +168,8 @@ public final class Ingester: @unchecked Sendable {
         let startsEmpty = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)") == 0 }
         freshIndex = startsEmpty ? FreshRunIndex() : nil
         runCaseSizes = startsEmpty ? [:] : nil
-        defer { freshIndex = nil; runCaseSizes = nil }
+        // what this run keeps in memory for itself is dropped however it ends
+        defer { freshIndex = nil; runCaseSizes = nil; factsCache.removeAll(); rebuiltSignatures.removeAll() }
         let known: [String: (String, Int)] = try kb.pool.read { db in
             var map: [String: (String, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
@@ -228,7 +233,6 @@ public final class Ingester: @unchecked Sendable {
         summary.casesNew = allCreated.intersection(existing).count
         summary.casesUpdated = allAffected.subtracting(allCreated).intersection(existing).count
         summary.seconds = Date().timeIntervalSince(start)
-        factsCache.removeAll()
         return summary
     }
 
@@ -426,6 +430,8 @@ public final class Ingester: @unchecked Sendable {
         var ids: [String] = []
         /// The case's facts and signature terms as rows to insert (nil for an empty case).
         var rows: FactRows?
+        /// The codes of its crash bugchecks, each once, in the order first stored (`KnowledgeBase.crashCodesSQL`).
+        var crashBugchecks: [String] = []
     }
 
     /// Recompute a case from its messages (read only).
@@ -484,6 +490,8 @@ public final class Ingester: @unchecked Sendable {
         let knowledge = CaseKnowledge.build(perMessage)
         let texts = knowledge.stacks.isEmpty ? try sorted.map { try newText($0.id) } : []
         plan.rows = FactRows(knowledge: knowledge, signature: CrashSignature(knowledge, texts: texts))
+        var seenCodes = Set<String>()
+        plan.crashBugchecks = knowledge.bugchecks.map(\.code).filter { seenCodes.insert($0).inserted }
         return plan
     }
 
@@ -507,6 +515,7 @@ public final class Ingester: @unchecked Sendable {
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
         if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, fresh: plan.fresh, db: db) }
+        if let terms = plan.rows?.signatureTerms { rebuiltSignatures[caseID] = CrashSignature(terms: terms, bugchecks: plan.crashBugchecks) }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
@@ -519,7 +528,7 @@ public final class Ingester: @unchecked Sendable {
         var out = CaseLinks(caseID: caseID, links: [])
         // earlier cases only; a case without dates is compared with every other case
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
-        let sig = try storedSignature(caseID, db: db)
+        let sig = try rebuiltSignatures[caseID] ?? storedSignature(caseID, db: db)
         guard !sig.isEmpty else { return out }
         for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, withAdvice: false, db: db) where s.confidence != .none {
             out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
@@ -529,7 +538,7 @@ public final class Ingester: @unchecked Sendable {
 
     /// A stored case's signature: its signature terms and crash bugchecks.
     func storedSignature(_ caseID: Int64, db: Database) throws -> CrashSignature {
-        let bugchecks = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id"), arguments: [caseID])
+        let bugchecks = try String.fetchAll(db.cachedStatement(sql: KnowledgeBase.crashCodesSQL), arguments: [caseID])
         return CrashSignature(terms: try kb.caseTerms(caseID, db: db), bugchecks: bugchecks)
     }
 

@@ -101,6 +101,9 @@ public final class KnowledgeBase: @unchecked Sendable {
     }
 
     static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]; return e }()
+    /// A case's crash bugcheck codes, each once, in the order first stored (the order a signature lists them in).
+    static let crashCodesSQL = "SELECT code FROM bugchecks WHERE case_id = ? AND role = 'crash' GROUP BY code ORDER BY min(id)"
+
     static func json<T: Encodable>(_ v: T) -> String { (try? String(decoding: encoder.encode(v), as: UTF8.self)) ?? "null" }
     static func decode<T: Decodable>(_ type: T.Type, _ s: String) -> T? { try? JSONDecoder().decode(type, from: Data(s.utf8)) }
 

@@ -255,7 +255,7 @@ extension KnowledgeBase {
                 return CaseSummary(case: r["key"], subject: r["subject"],
                                    firstSent: KnowledgeBase.date(r["first_sent"]).map(MailDate.iso), lastSent: KnowledgeBase.date(r["last_sent"]).map(MailDate.iso),
                                    messages: r["message_count"],
-                                   bugchecks: try String.fetchAll(db, sql: "SELECT DISTINCT code FROM bugchecks WHERE case_id = ? AND role = 'crash' ORDER BY id", arguments: [id]),
+                                   bugchecks: try String.fetchAll(db, sql: KnowledgeBase.crashCodesSQL, arguments: [id]),
                                    culprits: try String.fetchAll(db, sql: "SELECT module FROM culprits WHERE case_id = ? ORDER BY rank", arguments: [id]))
             }
         }
