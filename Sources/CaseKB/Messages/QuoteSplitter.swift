@@ -17,6 +17,9 @@ public struct QuoteSplitter: @unchecked Sendable {
     let attributions: [ScalarRegex]
     let fromLabels: Set<String>
     let otherLabels: Set<String>
+    /// The longest header label in UTF-8 bytes: text before a colon that is longer is no label, and is not
+    /// copied and looked up (WinDbg lines are full of colons).
+    let longestLabel: Int
     let closings: [String]
     /// First bytes a closing can start with (either case), the cheap test before the closings are compared.
     let closingStarts: [Bool]
@@ -41,6 +44,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         }
         fromLabels = Set(from.map { $0.lowercased() })
         otherLabels = Set(other.map { $0.lowercased() })
+        longestLabel = fromLabels.union(otherLabels).map(\.utf8.count).max() ?? 0
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         closingStarts = ByteText.firstByteTable(closings)
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
@@ -115,7 +119,13 @@ public struct QuoteSplitter: @unchecked Sendable {
             guard a < b else { return nil }
             let bytes = UnsafeBufferPointer(rebasing: p[a..<b])
             // ASCII labels lower-cased by byte; others (发件人, Från) by Unicode rules
-            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes.map(ByteText.lowerASCII), as: UTF8.self) }
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                guard bytes.count <= longestLabel else { return nil }   // lower-casing ASCII keeps the length
+                return String(decoding: bytes.map(ByteText.lowerASCII), as: UTF8.self)
+            }
+            // lower-casing may shorten other text, to no less than a third of its UTF-8 bytes (the Kelvin sign K,
+            // 3 bytes, becomes k): longer text cannot become a label
+            guard bytes.count <= 3 * longestLabel else { return nil }
             return String(decoding: bytes, as: UTF8.self).lowercased()
         }
         guard let l = label else { return nil }

@@ -88,10 +88,16 @@ final class TermTable {
 
     func markCandidate(_ c: InternedSignature) {
         candidateGeneration += 1
-        for k in c.ids.indices where candidateMark[c.ids[k]] != candidateGeneration {
-            // the first occurrence's position, as `CaseTerms` keeps it
-            candidateMark[c.ids[k]] = candidateGeneration
-            candidatePosition[c.ids[k]] = c.positions[k]
+        let generation = candidateGeneration
+        // the arrays reached once for the signature, not once (and one exclusivity check) per term
+        candidateMark.withUnsafeMutableBufferPointer { mark in
+            candidatePosition.withUnsafeMutableBufferPointer { position in
+                for k in c.ids.indices where mark[c.ids[k]] != generation {
+                    // the first occurrence's position, as `CaseTerms` keeps it
+                    mark[c.ids[k]] = generation
+                    position[c.ids[k]] = c.positions[k]
+                }
+            }
         }
     }
 

@@ -174,6 +174,21 @@ final class CandidateWeights {
         weights[i] += weight
     }
 
+    /// Add `weight` to every case of `ids` (one term's postings), as `add(_:_:)` one by one would: the weights are
+    /// reached once for the list, not once (and one exclusivity check) per posting.
+    func add(_ ids: [Int64], _ weight: Double) {
+        guard let top = ids.max(), top >= 0 else { return }
+        if Int(top) >= weights.count { weights.append(contentsOf: repeatElement(0, count: max(Int(top) + 1, weights.count * 2) - weights.count)) }
+        var firstTouched: [Int64] = []
+        weights.withUnsafeMutableBufferPointer { w in
+            for id in ids where id >= 0 {
+                if w[Int(id)] == 0 { firstTouched.append(id) }
+                w[Int(id)] += weight
+            }
+        }
+        touched += firstTouched
+    }
+
     /// How many distinct cases were given a weight since the last `clear` (a removed one still counts).
     var count: Int { touched.count }
 
@@ -276,8 +291,7 @@ extension KnowledgeBase {
             let ids = try TermFrequencies.cached(&cache.postings, key) {
                 try Int64.fetchAll(db.cachedStatement(sql: "SELECT case_id FROM signature_terms WHERE kind = ? AND term = ? LIMIT 500"), arguments: [key.kind, key.term])
             }
-            let weight = idf(key.kind, key.term)
-            for id in ids { prelim.add(id, weight) }
+            prelim.add(ids, idf(key.kind, key.term))
         }
         if let ex = excluding { prelim.remove(ex) }
         let scorer = SimilarityScorer()

@@ -34,6 +34,16 @@ enum Trimming {
         let v = s.value
         if v < 0x80 { return v == 0x20 || v == 0x09 || (newlines && v >= 0x0A && v <= 0x0D) }
         if newlines && (v == 0x85 || v == 0x2028 || v == 0x2029) { return true }
-        return s.properties.generalCategory == .spaceSeparator
+        return isSpaceSeparator(v)
+    }
+
+    /// Unicode's space separators (general category Zs) above ASCII, listed: the property lookup cost more than
+    /// the rest of trimming a decoded header. Checked against the property for every scalar by a test.
+    @inline(__always)
+    static func isSpaceSeparator(_ v: UInt32) -> Bool {
+        switch v {
+        case 0xA0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
     }
 }

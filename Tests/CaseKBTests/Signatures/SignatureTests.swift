@@ -202,6 +202,17 @@ struct SimilarLookupTests {
             #expect(gathered.best(60) == KnowledgeBase.best(60, of: expected))
             #expect(gathered.best(5000) == KnowledgeBase.best(5000, of: expected))
         }
+        // postings added a term's list at a time, as a lookup adds them (ids beyond the array's size grow it)
+        gathered.clear()
+        var expected: [Int64: Double] = [:]
+        let lists: [[Int64]] = [[5, 9, 2, 7], [9, 11, 5], [], [2, 40, 9000]]
+        for (n, list) in lists.enumerated() {
+            let w = Double(n + 1) * 0.5
+            gathered.add(list, w)
+            for id in list { expected[id, default: 0] += w }
+        }
+        #expect(gathered.count == Set(lists.flatMap { $0 }).count)
+        #expect(gathered.best(60) == KnowledgeBase.best(60, of: expected))
     }
 
     @Test("leave-one-out on Corpus/eval beats both baselines (R@1 ≥ 0.9, MRR ≥ 0.93)")

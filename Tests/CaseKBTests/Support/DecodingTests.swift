@@ -193,4 +193,15 @@ struct ByteTextTests {
         #expect(ByteText.lineFeedsOnly("no carriage returns") == "no carriage returns")
         #expect(ByteText.replacing(0x0A, with: 0x20, in: "RE: 蓝屏\n 0x9F\n") == "RE: 蓝屏  0x9F ")
     }
+
+    @Test("trimming: spaces, tabs and every Unicode space separator (the listed ones, checked against the property)")
+    func trimming() {
+        for v in UInt32(0x80)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            #expect(Trimming.isSpaceSeparator(v) == (scalar.properties.generalCategory == .spaceSeparator), "U+\(String(v, radix: 16))")
+        }
+        #expect("\u{3000} 蓝屏 驱动\u{00A0}\t".trimmingSpaces() == "蓝屏 驱动")
+        #expect("\u{2028}\n Subject \r\n".trimmingSpacesAndNewlines() == "Subject")
+        #expect("\n蓝屏\n".trimmingSpaces() == "\n蓝屏\n")
+    }
 }
