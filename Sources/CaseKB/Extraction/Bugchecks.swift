@@ -8,7 +8,9 @@ public struct BugcheckTable: Sendable {
     /// Byte lengths of the shortest and longest names (a cheap test before a dictionary lookup).
     let shortestName: Int, longestName: Int
     /// (code, arg number) → [(value or "*", meaning)]
-    let meanings: [UInt64: [(String, String)]]
+    /// Per code and argument: the value a meaning applies to (`*` any; `parsed`, its number, read once at load)
+    /// and the meaning.
+    let meanings: [UInt64: [(value: String, parsed: UInt64?, meaning: String)]]
 
     public static let shared: BugcheckTable = {
         do { return try BugcheckTable() } catch { fatalError("casekb resources are broken: \(error)") }
@@ -23,11 +25,11 @@ public struct BugcheckTable: Sendable {
             names[UInt32(c)] = name
             codes[name] = UInt32(c)
         }
-        var meanings: [UInt64: [(String, String)]] = [:]
+        var meanings: [UInt64: [(value: String, parsed: UInt64?, meaning: String)]] = [:]
         for line in try DataFile.text("bugcheck-args.tsv").split(separator: "\n").dropFirst() {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard f.count >= 4, let c = Hex.parse(f[0]), let a = UInt64(f[1]) else { continue }
-            meanings[c << 3 | a, default: []].append((String(f[2]), String(f[3])))
+            meanings[c << 3 | a, default: []].append((String(f[2]), f[2] == "*" ? nil : Hex.parse(f[2]), String(f[3])))
         }
         self.names = names
         self.codes = codes
@@ -58,11 +60,11 @@ public struct BugcheckTable: Sendable {
         let key = UInt64(code & 0x0FFF_FFFF) << 3 | UInt64(arg)
         guard let rows = meanings[key] ?? meanings[UInt64(code) << 3 | UInt64(arg)] else { return nil }
         if let value, let v = Hex.parse(Substring(value)) {
-            for (val, m) in rows where val != "*" {
-                if let tv = Hex.parse(Substring(val)), tv == v || tv == v & 0xFFFF_FFFF { return m }
+            for row in rows where row.value != "*" {
+                if let tv = row.parsed, tv == v || tv == v & 0xFFFF_FFFF { return row.meaning }
             }
         }
-        return rows.first { $0.0 == "*" }?.1
+        return rows.first { $0.value == "*" }?.meaning
     }
 }
 

@@ -124,6 +124,21 @@ public final class KnowledgeBase: @unchecked Sendable {
         return out + "]"
     }
 
+    /// `!pool` blocks as the encoder writes them (keys sorted).
+    static func json(_ v: [PoolBlock]) -> String {
+        var out = "["
+        for (k, b) in v.enumerated() {
+            if k > 0 { out += "," }
+            out += "{\"address\":"; appendJSONString(b.address, to: &out)
+            out += ",\"allocated\":" + (b.allocated ? "true" : "false")
+            out += ",\"size\":"; appendJSONString(b.size, to: &out)
+            out += ",\"starred\":" + (b.starred ? "true" : "false")
+            out += ",\"tag\":"; appendJSONString(b.tag, to: &out)
+            out += "}"
+        }
+        return out + "]"
+    }
+
     static func json(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ",") + "]" }
 
     static func appendJSONString(_ s: String, to out: inout String) {

@@ -481,6 +481,13 @@ struct StoredJSONTests {
         #expect(try JSONDecoder().decode([String?].self, from: Data(KnowledgeBase.json(optionals).utf8)) == optionals)
         #expect(try JSONDecoder().decode([Int].self, from: Data(KnowledgeBase.json([1, 22, -3]).utf8)) == [1, 22, -3])
         #expect(KnowledgeBase.json([String]()) == "[]")
+        // the encoder's exact text, as stored before these were written by hand
+        let blocks = [PoolBlock(address: "fffff96b05ee0f78", size: "30", allocated: true, tag: "Io", starred: false),
+                      PoolBlock(address: "ffff\"x\\", size: "1f0", allocated: false, tag: "蓝\u{01}/", starred: true)]
+        for list in [blocks, [], [blocks[1]]] {
+            #expect(KnowledgeBase.json(list) == String(decoding: try KnowledgeBase.encoder.encode(list), as: UTF8.self))
+        }
+        #expect(KnowledgeBase.json(strings) == String(decoding: try KnowledgeBase.encoder.encode(strings), as: UTF8.self))
     }
 }
 
