@@ -7,9 +7,8 @@ public struct BugcheckTable: Sendable {
     public let codes: [String: UInt32]
     /// Byte lengths of the shortest and longest names (a cheap test before a dictionary lookup).
     let shortestName: Int, longestName: Int
-    /// (code, arg number) → [(value or "*", meaning)]
-    /// Per code and argument: the value a meaning applies to (`*` any; `parsed`, its number, read once at load)
-    /// and the meaning.
+    /// (code, arg number) → the meanings of that argument: the value each applies to (`*` any; `parsed`, its number,
+    /// read once at load) and the meaning.
     let meanings: [UInt64: [(value: String, parsed: UInt64?, meaning: String)]]
 
     public static let shared: BugcheckTable = {

@@ -166,15 +166,9 @@ final class CandidateWeights {
     private var touched: [Int64] = []
 
     /// Add `weight` to case `id`. Weights must be positive: a zero entry means "not touched".
-    func add(_ id: Int64, _ weight: Double) {
-        guard id >= 0 else { return }
-        let i = Int(id)
-        if i >= weights.count { weights.append(contentsOf: repeatElement(0, count: max(i + 1, weights.count * 2) - weights.count)) }
-        if weights[i] == 0 { touched.append(id) }
-        weights[i] += weight
-    }
+    func add(_ id: Int64, _ weight: Double) { add([id], weight) }
 
-    /// Add `weight` to every case of `ids` (one term's postings), as `add(_:_:)` one by one would: the weights are
+    /// Add `weight` to every case of `ids` (one term's postings), as adding them one by one would: the weights are
     /// reached once for the list, not once (and one exclusivity check) per posting.
     func add(_ ids: [Int64], _ weight: Double) {
         guard let top = ids.max(), top >= 0 else { return }

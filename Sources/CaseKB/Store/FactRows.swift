@@ -19,7 +19,6 @@ struct FactRows: Sendable {
     }
 
     static let frameColumns = ["position", "module", "function", "offset", "address", "is_inline"]
-    static let termColumns = ["kind", "term", "position"]
 
     var bugchecks: [Row] = []
     var stacks: [StackRows] = []
@@ -28,9 +27,8 @@ struct FactRows: Sendable {
     var culprits: [Row] = []
     var recommendations: [Row] = []
     var entities: [Row] = []
-    /// Signature terms, `termColumns` values each (without the case id).
-    var terms: [SQLValue] = []
-    /// The same terms as a lookup reads them back from `signature_terms`.
+    /// The case's signature terms (by kind, term → position), as a lookup reads them back from `signature_terms`:
+    /// written as those rows, and handed to the link phase as they are.
     var signatureTerms: SimilarityScorer.CaseTerms?
 
     init(knowledge k: CaseKnowledge?, signature: CrashSignature?) {
@@ -81,13 +79,7 @@ struct FactRows: Sendable {
                 for v in values { entities.append(Row(values: [.text("analyze_field"), .text(v), .text(key)])) }
             }
         }
-        if let signature {
-            let caseTerms = SimilarityScorer.CaseTerms(signature)
-            signatureTerms = caseTerms
-            for (kind, map) in caseTerms.byKind {
-                for (term, pos) in map { terms += [.text(kind), .text(term), SQLValue(pos)] }
-            }
-        }
+        signatureTerms = signature.map(SimilarityScorer.CaseTerms.init)
     }
 }
 
@@ -153,14 +145,10 @@ enum FactWriter {
         try insert("INSERT INTO entities(case_id, kind, value, key) VALUES (?,?,?,?)", table: "entities", rows.entities)
         try KnowledgeBase.insertRows("provenance", columns: ["case_id", "fact_table", "fact_id", "position", "field", "start", "end"], provenance, db: db)
         var terms: [SQLValue] = []
-        terms.reserveCapacity(rows.terms.count / FactRows.termColumns.count * (FactRows.termColumns.count + 1))
-        var k = 0
-        while k < rows.terms.count {
-            terms.append(.integer(caseID))
-            terms += rows.terms[k..<(k + FactRows.termColumns.count)]
-            k += FactRows.termColumns.count
+        for (kind, map) in rows.signatureTerms?.byKind ?? [:] {
+            for (term, position) in map { terms += [.integer(caseID), .text(kind), .text(term), SQLValue(position)] }
         }
-        try KnowledgeBase.insertRows("signature_terms", columns: ["case_id"] + FactRows.termColumns, terms, orIgnore: true, db: db)
+        try KnowledgeBase.insertRows("signature_terms", columns: ["case_id", "kind", "term", "position"], terms, orIgnore: true, db: db)
     }
 }
 
