@@ -28,23 +28,7 @@ public struct HeaderValue: Sendable {
     public var params: [String: String]
 
     public init(_ raw: String) {
-        // split at `;` outside quotes, at byte level (the delimiters are ASCII, never inside a UTF-8 sequence)
-        var parts: [String] = []
-        var current: [UInt8] = []
-        var inQuote = false
-        var escape = false
-        for b in raw.utf8 {
-            if escape { current.append(b); escape = false; continue }
-            if b == UInt8(ascii: "\\") && inQuote { escape = true; continue }
-            if b == UInt8(ascii: "\"") { inQuote.toggle(); current.append(b); continue }
-            if b == UInt8(ascii: ";") && !inQuote {
-                parts.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-                continue
-            }
-            current.append(b)
-        }
-        parts.append(String(decoding: current, as: UTF8.self))
+        let parts = raw.utf8.contains(UInt8(ascii: "\\")) ? HeaderValue.unescapedParts(raw) : HeaderValue.parts(raw)
         value = parts.first.map { $0.trimmingSpacesAndNewlines().lowercased() } ?? ""
         var p: [String: String] = [:]
         var continuations: [String: [(Int, String, Bool)]] = [:]
@@ -76,6 +60,47 @@ public struct HeaderValue: Sendable {
             p[key] = Charset.decode(bytes, label: charset).text
         }
         params = p
+    }
+
+    /// The `;`-separated parts of a header value, `;` inside quotes kept: slices of the value, for the usual value
+    /// without backslashes (nothing to unescape).
+    static func parts(_ raw: String) -> [Substring] {
+        var parts: [Substring] = []
+        var inQuote = false
+        var start = raw.startIndex
+        var i = raw.utf8.startIndex
+        while i < raw.utf8.endIndex {
+            let b = raw.utf8[i]
+            if b == UInt8(ascii: "\"") { inQuote.toggle() } else if b == UInt8(ascii: ";") && !inQuote {
+                parts.append(raw[start..<i])
+                start = raw.utf8.index(after: i)
+            }
+            i = raw.utf8.index(after: i)
+        }
+        parts.append(raw[start...])
+        return parts
+    }
+
+    /// The same for a value with backslashes: a backslash inside quotes escapes the byte after it.
+    static func unescapedParts(_ raw: String) -> [Substring] {
+        // at byte level (the delimiters are ASCII, never inside a UTF-8 sequence)
+        var parts: [Substring] = []
+        var current: [UInt8] = []
+        var inQuote = false
+        var escape = false
+        for b in raw.utf8 {
+            if escape { current.append(b); escape = false; continue }
+            if b == UInt8(ascii: "\\") && inQuote { escape = true; continue }
+            if b == UInt8(ascii: "\"") { inQuote.toggle(); current.append(b); continue }
+            if b == UInt8(ascii: ";") && !inQuote {
+                parts.append(Substring(String(decoding: current, as: UTF8.self)))
+                current.removeAll(keepingCapacity: true)
+                continue
+            }
+            current.append(b)
+        }
+        parts.append(Substring(String(decoding: current, as: UTF8.self)))
+        return parts
     }
 
     static func percentDecode(_ s: String) -> [UInt8] {

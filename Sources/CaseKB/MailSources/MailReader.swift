@@ -18,7 +18,7 @@ public enum MailReader {
     public static let maxMessageBytes = 64 << 20
 
     /// Expand files and folders into the mail files below them, sorted; maildir `tmp/` and hidden entries are skipped.
-    public static func expand(_ paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
+    public static func expand(_ paths: [String], standardized: Bool = false) -> (files: [String], diagnostics: [Diagnostic]) {
         var files: [String] = []
         var diags: [Diagnostic] = []
         let fm = FileManager.default
@@ -28,27 +28,35 @@ public enum MailReader {
                 diags.append(Diagnostic(file: p, message: "no such file or folder"))
                 continue
             }
-            if !isDir.boolValue { files.append(p); continue }
+            // a standardized folder gives standardized paths: a name read from a folder holds no `.`, `..` or `/`
+            let root = standardized ? URL(fileURLWithPath: p).standardizedFileURL.path : p
+            if !isDir.boolValue { files.append(root); continue }
             var found: [String] = []
-            walk(p, into: &found, diags: &diags)
+            walk(root, into: &found, diags: &diags)
             files += found.sorted()
         }
         return (files, diags)
     }
 
     private static func walk(_ dir: String, into files: inout [String], diags: inout [Diagnostic]) {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+        guard let entries = FolderListing.entries(dir) else {
             diags.append(Diagnostic(file: dir, message: "cannot list folder"))
             return
         }
-        let isMaildir = names.contains("cur") && names.contains("new")
-        for name in names.sorted() where !name.hasPrefix(".") {
-            if isMaildir && name == "tmp" { continue }
-            let path = (dir as NSString).appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { walk(path, into: &files, diags: &diags) } else { files.append(path) }
+        let isMaildir = entries.contains { $0.name == "cur" } && entries.contains { $0.name == "new" }
+        let base = dir.hasSuffix("/") ? dir : dir + "/"
+        for entry in entries.sorted(by: { $0.name < $1.name }) where !entry.name.hasPrefix(".") {
+            if isMaildir && entry.name == "tmp" { continue }
+            let path = base + entry.name
+            switch entry.kind {
+            case .folder: walk(path, into: &files, diags: &diags)
+            case .file: files.append(path)
+            case .other:
+                // a link or an entry the file system did not type: follow it as a stat would
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }
+                if isDir.boolValue { walk(path, into: &files, diags: &diags) } else { files.append(path) }
+            }
         }
     }
 

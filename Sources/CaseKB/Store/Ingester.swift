@@ -98,6 +98,15 @@ public final class Ingester: @unchecked Sendable {
         return runCaseSizes?[caseID] ?? 0
     }
 
+    /// The time written into the rows of the transaction being written (`ingested_at`, `updated_at`): taken once a
+    /// transaction, as its rows become visible together.
+    var transactionTime = ""
+
+    /// A new case's key until its rebuild names it: unique across runs (a killed run leaves its pending keys behind,
+    /// and the next run replaces them) without a random UUID per case.
+    let pendingKeyPrefix = "pending:" + UUID().uuidString + ":"
+    var pendingKeys = 0
+
     /// Keys the first-import index may hold before the run asks the database instead.
     var freshIndexLimit = FreshRunIndex.defaultLimit
 
@@ -160,14 +169,17 @@ public final class Ingester: @unchecked Sendable {
                 try db.execute(sql: "INSERT OR REPLACE INTO kb_meta(key, value) VALUES ('signature_rules', ?)", arguments: [FrameNormalizer.rulesVersion])
             }
         }
-        let (expanded, diags) = MailReader.expand(paths)
+        // files are known by their standardized paths (a file reached twice is read once)
+        let (expanded, diags) = MailReader.expand(paths, standardized: true)
         var seen = Set<String>()
-        let files = expanded.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
+        let files = expanded.filter { seen.insert($0).inserted }
         for d in diags { summary.errors.append(d.description); summary.failed += 1 }
         summary.files = files.count
         let startsEmpty = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)") == 0 }
         freshIndex = startsEmpty ? FreshRunIndex() : nil
         runCaseSizes = startsEmpty ? [:] : nil
+        // a first import fills the random-key indexes at once, sorted, before linking reads them
+        if startsEmpty { try kb.pool.write { db in try KnowledgeBase.suspendIndexes(KnowledgeBase.bulkLoadedIndexes, db: db) } }
         // what this run keeps in memory for itself is dropped however it ends
         defer { freshIndex = nil; runCaseSizes = nil; factsCache.removeAll(); rebuiltSignatures.removeAll() }
         let known: [String: (String, Int)] = try kb.pool.read { db in
@@ -190,6 +202,7 @@ public final class Ingester: @unchecked Sendable {
                 summary.writeSeconds += Date().timeIntervalSince(batchTime) - waited
             }
             try kb.pool.write { db in
+                self.transactionTime = MailDate.iso(Date())
                 var affected = Set<Int64>()
                 var created = Set<Int64>()
                 for k in batchStart..<batchEnd {
@@ -214,6 +227,7 @@ public final class Ingester: @unchecked Sendable {
         let rebuildStart = Date()
         summary.planWaitSeconds = try rebuildDirtyCases(createdInRun: allCreated)
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
+        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
         // a case older than cases linked in earlier runs may be their new best earlier match: those cases are
@@ -273,6 +287,7 @@ public final class Ingester: @unchecked Sendable {
         var waited = 0.0
         for chunkStart in stride(from: 0, to: count, by: perTransaction) {
             try kb.pool.write { db in
+                self.transactionTime = MailDate.iso(Date())
                 for k in chunkStart..<min(chunkStart + perTransaction, count) {
                     let waitStart = Date()
                     let result = try pipeline.take(k).get()
@@ -299,7 +314,7 @@ public final class Ingester: @unchecked Sendable {
         let error = p.result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
         try db.cachedStatement(sql: "INSERT INTO source_files(path, size, sha256, format, messages, error, ingested_at) VALUES (?,?,?,?,?,?,?)").run(in: db) {
             $0.bind(p.path); $0.bind(p.size); $0.bind(p.sha); $0.bind(p.result.format?.rawValue); $0.bind(p.result.messages.count)
-            $0.bind(error.isEmpty ? nil : error); $0.bind(MailDate.iso(Date()))
+            $0.bind(error.isEmpty ? nil : error); $0.bind(transactionTime)
         }
         let fileID = db.lastInsertedRowID
         let order = p.result.messages.indices.sorted { (p.result.messages[$0].sent ?? .distantFuture) < (p.result.messages[$1].sent ?? .distantFuture) }
@@ -343,8 +358,9 @@ public final class Ingester: @unchecked Sendable {
                     if created.remove(other) != nil { created.insert(keep) }
                 }
             } else {
+                pendingKeys += 1
                 try db.cachedStatement(sql: "INSERT INTO cases(key, subject, normalized_subject, updated_at) VALUES (?, ?, '', ?)").run(in: db) {
-                    $0.bind("pending:" + UUID().uuidString); $0.bind(m.subject); $0.bind(MailDate.iso(Date()))
+                    $0.bind(pendingKeyPrefix + String(pendingKeys)); $0.bind(m.subject); $0.bind(transactionTime)
                 }
                 caseID = db.lastInsertedRowID
                 created.insert(caseID)
@@ -376,7 +392,11 @@ public final class Ingester: @unchecked Sendable {
             }
             freshIndex?.record(dedupKey: dedup, sent: KnowledgeBase.millis(m.sent), caseID: caseID,
                                linking: keys.linking.filter { !$0.hasPrefix("subjroot:") }, owned: keys.owned)
-            if let index = freshIndex, index.keyCount > freshIndexLimit { freshIndex = nil }
+            if let index = freshIndex, index.keyCount > freshIndexLimit {
+                // from here on thread keys are looked up in the database, through its index
+                freshIndex = nil
+                try KnowledgeBase.restoreSuspendedIndexes(db)
+            }
             let f = p.fts[k]
             try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)").run(in: db) {
                 $0.bind(messageRow); $0.bind(f.0); $0.bind(f.1); $0.bind(f.2)
@@ -510,7 +530,7 @@ public final class Ingester: @unchecked Sendable {
         // dirty = 2: rebuilt, its similar-case links still to compute
         try db.cachedStatement(sql: "UPDATE cases SET key = ?, subject = ?, normalized_subject = ?, first_sent = ?, last_sent = ?, message_count = ?, updated_at = ?, dirty = 2 WHERE id = ?").run(in: db) {
             $0.bind(key); $0.bind(plan.subject); $0.bind(plan.normalizedSubject); $0.bind(plan.firstSent); $0.bind(plan.lastSent)
-            $0.bind(plan.messageCount); $0.bind(MailDate.iso(Date())); $0.bind(caseID)
+            $0.bind(plan.messageCount); $0.bind(transactionTime); $0.bind(caseID)
         }
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }

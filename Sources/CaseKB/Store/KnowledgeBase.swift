@@ -64,12 +64,48 @@ public final class KnowledgeBase: @unchecked Sendable {
             let migrated = try pool.read { db in try db.tableExists("grdb_migrations") && db.tableExists("messages") }
             if !migrated { throw StoreError.notFound("\(path) is not a casekb knowledge base (run `casekb ingest` first)") }
         } else {
+            // indexes a killed first import left suspended come back before anything else reads or migrates
+            try pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
             var migrator = DatabaseMigrator()
             for m in try KnowledgeBase.migrations() {
                 migrator.registerMigration(m.name) { db in try db.execute(sql: m.sql) }
             }
             try migrator.migrate(pool)
         }
+    }
+
+    /// Indexes over keys that arrive in random order (times, thread keys, module names, entity values, signature
+    /// terms), which a first import builds once, sorted, after filling their tables, instead of row by row (each
+    /// row-by-row insert lands on a random page of the index). No query of the import itself reads them: it keeps
+    /// thread keys in memory (`FreshRunIndex`), and its linking starts after they are back.
+    static let bulkLoadedIndexes = ["messages_sent", "message_keys_key", "modules_name", "culprits_name", "pool_tags_tag",
+                                    "entities_value", "signature_terms_term", "case_ids_value"]
+
+    /// Drop `names` until `restoreSuspendedIndexes`, keeping each one's `CREATE INDEX` statement in `kb_meta`, in the
+    /// same transaction: however a run ends, the next open (or the run itself) recreates exactly what was dropped.
+    static func suspendIndexes(_ names: [String], db: Database) throws {
+        for name in names {
+            guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [name]) else { continue }
+            try db.execute(sql: "INSERT OR REPLACE INTO kb_meta(key, value) VALUES (?, ?)", arguments: [suspendedIndexKey + name, sql])
+            try db.execute(sql: "DROP INDEX " + name.quotedDatabaseIdentifier)
+        }
+    }
+
+    static let suspendedIndexKey = "suspended_index:"
+
+    /// Recreate the indexes `suspendIndexes` dropped (when none are: one lookup). Returns how many it recreated.
+    @discardableResult
+    static func restoreSuspendedIndexes(_ db: Database) throws -> Int {
+        guard try db.tableExists("kb_meta") else { return 0 }
+        let suspended = try Row.fetchAll(db, sql: "SELECT key, value FROM kb_meta WHERE key LIKE ? ORDER BY key", arguments: [suspendedIndexKey + "%"])
+        for row in suspended {
+            let key: String = row[0], sql: String = row[1]
+            let name = String(key.dropFirst(suspendedIndexKey.count))
+            let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?)", arguments: [name]) ?? false
+            if !exists { try db.execute(sql: sql) }
+            try db.execute(sql: "DELETE FROM kb_meta WHERE key = ?", arguments: [key])
+        }
+        return suspended.count
     }
 
     /// A read-only connection fixed on the database as it is now, for one worker thread of a long read-mostly phase

@@ -84,3 +84,32 @@ struct BadInputTests {
         #expect(r.diagnostics.contains { $0.messageNumber == 2 && $0.message.contains("larger than 64 MiB") })
     }
 }
+
+@Suite("Folders given to ingest")
+struct FolderWalkTests {
+    @Test("a folder walk lists files in order, enters subfolders and linked folders, skips hidden entries and a maildir's tmp, and gives standardized paths")
+    func walk() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        let root = dir.appendingPathComponent("mail")
+        for sub in ["box/cur", "box/new", "box/tmp", "other"] { try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true) }
+        for file in ["box/cur/2", "box/cur/1", "box/new/3", "box/tmp/partial", "other/a.eml", ".hidden.eml", "z.eml"] {
+            try Data("Subject: x\r\n\r\nbody\r\n".utf8).write(to: root.appendingPathComponent(file))
+        }
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("linked").path, withDestinationPath: root.appendingPathComponent("other").path)
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("y.eml").path, withDestinationPath: root.appendingPathComponent("z.eml").path)
+        // given with a trailing slash and a `.` step, as a user might type it
+        let given = root.path + "/./"
+        let (files, diagnostics) = MailReader.expand([given, root.appendingPathComponent("missing").path], standardized: true)
+        let base = root.standardizedFileURL.path
+        #expect(files == ["box/cur/1", "box/cur/2", "box/new/3", "linked/a.eml", "other/a.eml", "y.eml", "z.eml"].map { base + "/" + $0 })
+        #expect(diagnostics.map(\.description).count == 1)
+        #expect(diagnostics.first?.description.contains("missing") == true)
+        // the entry types come from the folder listing itself
+        let kinds = Dictionary(uniqueKeysWithValues: try #require(FolderListing.entries(root.path)).map { ($0.name, $0.kind) })
+        #expect(kinds["box"] == .folder && kinds["z.eml"] == .file && kinds["linked"] == .other && kinds[".hidden.eml"] == .file)
+        #expect(kinds["."] == nil && kinds[".."] == nil)
+        #expect(FolderListing.entries(root.appendingPathComponent("missing").path) == nil)
+    }
+}

@@ -293,3 +293,30 @@ struct AlternativeChoiceTests {
         #expect(!full.body.contains("<p>"))
     }
 }
+
+@Suite("Header values with parameters")
+struct HeaderValueTests {
+    @Test("type and parameters: quoted semicolons kept, quotes dropped, names folded, RFC 2231 pieces joined and decoded")
+    func parameters() {
+        let ct = HeaderValue("Text/Plain; charset=\"GB2312\"; format=flowed")
+        #expect(ct.value == "text/plain")
+        #expect(ct.params == ["charset": "GB2312", "format": "flowed"])
+        let quoted = HeaderValue("attachment; filename=\"dump; part 1.txt\"; size=2048")
+        #expect(quoted.value == "attachment")
+        #expect(quoted.params == ["filename": "dump; part 1.txt", "size": "2048"])
+        let pieces = HeaderValue("attachment; filename*0*=UTF-8''%E8%93%9D%E5%B1%8F; filename*1=\"-log.txt\"")
+        #expect(pieces.params["filename"] == "蓝屏-log.txt")
+        #expect(HeaderValue("  ").value == "")
+    }
+
+    @Test("a backslash inside quotes escapes the next character, a quote or a semicolon included")
+    func escapes() {
+        let v = HeaderValue(#"attachment; filename="a \"b\"; c.txt"; x=1"#)
+        #expect(v.params["filename"] == #"a "b"; c.txt"#)
+        #expect(v.params["x"] == "1")
+        // without backslashes the quick split gives the same parts as the unescaping one
+        for raw in ["text/html; charset=utf-8", "multipart/mixed;\r\n boundary=\"----=_NextPart_000_0001;x\"", "a;;b=;=c", "x; y=\"unterminated"] {
+            #expect(HeaderValue.parts(raw) == HeaderValue.unescapedParts(raw), "\(raw)")
+        }
+    }
+}

@@ -33,6 +33,37 @@ struct KnowledgeBaseTests {
         #expect(try kb.pool.read { db in try db.tableExists("messages") })
     }
 
+    /// Every table, index and trigger with its SQL, and the indexes still waiting to be rebuilt after a first import.
+    static func schema(_ kb: KnowledgeBase) throws -> (objects: [String], suspended: Int) {
+        try kb.pool.read { db in
+            (try String.fetchAll(db, sql: "SELECT type || ' ' || name || ': ' || ifnull(sql, '') FROM sqlite_master ORDER BY type, name"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM kb_meta WHERE key LIKE 'suspended_index:%'") ?? 0)
+        }
+    }
+
+    @Test("a first import builds its random-key indexes once, at the end; an import killed without them gets them back at the next open")
+    func suspendedIndexesComeBack() throws {
+        let dir = Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let migrated = try Self.schema(KnowledgeBase(path: dir.appendingPathComponent("empty.sqlite").path))
+        #expect(migrated.objects.contains { $0.hasPrefix("index message_keys_key:") })
+        let imported = try KnowledgeBase(path: dir.appendingPathComponent("imported.sqlite").path)
+        _ = try Ingester(imported).run(paths: [Fixtures.corpus("threads")])
+        #expect(try Self.schema(imported) == migrated)
+        // a run killed while its indexes were suspended: they are gone, and their statements are kept
+        let killedPath = dir.appendingPathComponent("killed.sqlite").path
+        do {
+            let killed = try KnowledgeBase(path: killedPath)
+            try killed.pool.write { db in try KnowledgeBase.suspendIndexes(KnowledgeBase.bulkLoadedIndexes, db: db) }
+            let left = try Self.schema(killed)
+            #expect(left.suspended == KnowledgeBase.bulkLoadedIndexes.count)
+            #expect(left.objects.count == migrated.objects.count - KnowledgeBase.bulkLoadedIndexes.count)
+        }
+        // a reader does not touch the schema; the next writer's open restores it exactly
+        #expect(try Self.schema(KnowledgeBase(path: killedPath, readOnly: true)).suspended == KnowledgeBase.bulkLoadedIndexes.count)
+        #expect(try Self.schema(KnowledgeBase(path: killedPath)) == migrated)
+    }
+
     @Test("migrations create every table on an empty file; opening again changes nothing")
     func migrations() throws {
         let dir = Fixtures.tempDir()
@@ -361,6 +392,7 @@ struct KnowledgeBaseTests {
         small.freshIndexLimit = 400
         _ = try small.run(paths: paths)
         #expect(try partition(handedOver) == expected)
+        #expect(try Self.schema(handedOver) == Self.schema(held))
         #expect(try positionsFollowTime(handedOver))
     }
 
@@ -464,6 +496,8 @@ struct KnowledgeBaseTests {
         let a = try counts(KnowledgeBase(path: clean, readOnly: true))
         let b = try counts(KnowledgeBase(path: killed, readOnly: true))
         #expect(a == b)
+        // the indexes the killed first import had suspended are all back
+        #expect(try Self.schema(KnowledgeBase(path: killed, readOnly: true)) == Self.schema(KnowledgeBase(path: clean, readOnly: true)))
         #expect(a["messages"] ?? 0 > 800)
         // the kill really interrupted the first run — while it stored messages, or while it rebuilt and linked cases
         // (their dirty flags left for the rerun) — or the machine was fast enough to finish: then it proves idempotence
