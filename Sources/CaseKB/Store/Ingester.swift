@@ -107,6 +107,26 @@ public final class Ingester: @unchecked Sendable {
     let pendingKeyPrefix = "pending:" + UUID().uuidString + ":"
     var pendingKeys = 0
 
+    /// What a case rebuild reads of a stored message to order its case and name it.
+    struct StoredMessage: Sendable {
+        var id: Int64
+        var sent: Int64?
+        var subject: String
+        var messageID: String?
+        /// The first of its References.
+        var firstRef: String?
+        var sourceIndex: Int
+        var position: Int
+        var path: String
+    }
+
+    /// The messages a first import stored, by case (merged cases merged here too), so its case rebuild plans from
+    /// memory instead of reading every message back; nil in a run into a knowledge base that held mail, and dropped
+    /// (the rebuild then reads the database) past `runMessagesLimit` messages, so memory stays bounded.
+    var runMessages: [Int64: [StoredMessage]]?
+    var runMessageCount = 0
+    public var runMessagesLimit = 100_000
+
     /// Keys the first-import index may hold before the run asks the database instead.
     var freshIndexLimit = FreshRunIndex.defaultLimit
 
@@ -178,10 +198,12 @@ public final class Ingester: @unchecked Sendable {
         let startsEmpty = try kb.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)") == 0 }
         freshIndex = startsEmpty ? FreshRunIndex() : nil
         runCaseSizes = startsEmpty ? [:] : nil
+        runMessages = startsEmpty ? [:] : nil
+        runMessageCount = 0
         // a first import fills the random-key indexes at once, sorted, before linking reads them
         if startsEmpty { try kb.pool.write { db in try KnowledgeBase.suspendIndexes(KnowledgeBase.bulkLoadedIndexes, db: db) } }
         // what this run keeps in memory for itself is dropped however it ends
-        defer { freshIndex = nil; runCaseSizes = nil; factsCache.removeAll(); rebuiltSignatures.removeAll() }
+        defer { freshIndex = nil; runCaseSizes = nil; runMessages = nil; factsCache.removeAll(); rebuiltSignatures.removeAll() }
         let known: [String: (String, Int)] = try kb.pool.read { db in
             var map: [String: (String, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
@@ -227,7 +249,8 @@ public final class Ingester: @unchecked Sendable {
         let rebuildStart = Date()
         summary.planWaitSeconds = try rebuildDirtyCases(createdInRun: allCreated)
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
-        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
+        // linking reads cases through their signature terms: that index first (the rest are built while links are computed)
+        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db, only: ["signature_terms_term"]) }
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
         // a case older than cases linked in earlier runs may be their new best earlier match: those cases are
@@ -241,6 +264,7 @@ public final class Ingester: @unchecked Sendable {
         summary.casesRelinked = refresh.count
         let toLink = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 2 ORDER BY id") }
         summary.linkWaitSeconds = try link(toLink)
+        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
         summary.linkSeconds = Date().timeIntervalSince(linkStart)
         let existing = try kb.pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM cases")) }
@@ -259,6 +283,8 @@ public final class Ingester: @unchecked Sendable {
         guard !dirty.isEmpty else { return 0 }
         let planner = try onWorkerSnapshots(dirty) { [self] id, db, _ in try planRebuild(id, db: db) }
         defer { planner.cancel() }
+        // the messages are all stored: a first import builds their indexes now, while the first plans are computed
+        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db, only: KnowledgeBase.bulkLoadedMessageIndexes) }
         return try writeInOrder(planner, count: dirty.count, perTransaction: 500) { plan, db in
             var plan = plan
             // a case this run created has nothing stored to replace (see RebuildPlan.fresh)
@@ -274,6 +300,8 @@ public final class Ingester: @unchecked Sendable {
         guard !ids.isEmpty else { return 0 }
         let linker = try onWorkerSnapshots(ids) { [self] id, db, frequencies in try links(for: id, frequencies: frequencies, db: db) }
         defer { linker.cancel() }
+        // a first import's remaining indexes (none of which linking reads) are built while the first links are computed
+        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
         return try writeInOrder(linker, count: ids.count, perTransaction: 2000) { l, db in
             try writeLinks(l, db: db)
             try db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").run(in: db) { $0.bind(l.caseID) }
@@ -354,6 +382,7 @@ public final class Ingester: @unchecked Sendable {
                     try db.cachedStatement(sql: "DELETE FROM cases WHERE id = ?").execute(arguments: [other])
                     freshIndex?.merge(other, into: keep)
                     if let moved = runCaseSizes?.removeValue(forKey: other) { runCaseSizes?[keep, default: 0] += moved }
+                    if let moved = runMessages?.removeValue(forKey: other) { runMessages?[keep, default: []] += moved }
                     affected.remove(other)
                     if created.remove(other) != nil { created.insert(keep) }
                 }
@@ -378,6 +407,16 @@ public final class Ingester: @unchecked Sendable {
                     $0.bind(m.subject); $0.bind(m.body); $0.bind(m.newText); $0.bind(m.quoteStartLine); $0.bind(m.isForwardedCopy); $0.bind(position)
                 }
             let messageRow = db.lastInsertedRowID
+            if runMessages != nil {
+                runMessageCount += 1
+                if runMessageCount > runMessagesLimit {
+                    runMessages = nil
+                } else {
+                    runMessages?[caseID, default: []].append(StoredMessage(
+                        id: messageRow, sent: KnowledgeBase.millis(m.sent), subject: m.subject, messageID: m.messageID,
+                        firstRef: m.references.first, sourceIndex: m.source.index, position: position, path: p.path))
+                }
+            }
             if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
             for a in m.attachments {
                 try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)").run(in: db) {
@@ -407,6 +446,7 @@ public final class Ingester: @unchecked Sendable {
 
     /// Remove a file's messages (and their index entries); their cases are rebuilt, or deleted when empty.
     func removeFile(_ fileID: Int64, db: Database, affected: inout Set<Int64>) throws {
+        runMessages = nil   // (never in a first import; kept true should that change)
         let rows = try Row.fetchAll(db, sql: "SELECT id, case_id, subject, new_text FROM messages WHERE source_file_id = ?", arguments: [fileID])
         for r in rows {
             let id: Int64 = r["id"]
@@ -460,16 +500,18 @@ public final class Ingester: @unchecked Sendable {
         // read straight from the cursor into values (a fetched Row array copies every text once more, and the sort
         // below would look columns up by name in every comparison)
         // (new text is read only where it is needed: see `newText`)
-        struct Stored { var id: Int64; var sent: Int64?; var subject: String; var messageID: String?; var firstRef: String?
-                        var sourceIndex: Int; var position: Int; var path: String }
-        var rows: [Stored] = []
-        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT m.id, m.sent, m.subject, m.message_id, CASE WHEN json_valid(m.refs) THEN json_extract(m.refs, '$[0]') END AS first_ref,
-                   m.source_index, m.position, f.path
-            FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
-            """), arguments: [caseID])
-        while let r = try cursor.next() {
-            rows.append(Stored(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], position: r[6], path: r[7]))
+        var rows: [StoredMessage] = []
+        if let stored = runMessages {
+            rows = stored[caseID] ?? []
+        } else {
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT m.id, m.sent, m.subject, m.message_id, CASE WHEN json_valid(m.refs) THEN json_extract(m.refs, '$[0]') END AS first_ref,
+                       m.source_index, m.position, f.path
+                FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
+                """), arguments: [caseID])
+            while let r = try cursor.next() {
+                rows.append(StoredMessage(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], position: r[6], path: r[7]))
+            }
         }
         /// A message's new text: for facts not in the cache (messages of earlier runs), and for a case without stacks,
         /// whose frames can only come from prose. Most cases need neither, and their text is never read back.

@@ -78,8 +78,10 @@ public final class KnowledgeBase: @unchecked Sendable {
     /// terms), which a first import builds once, sorted, after filling their tables, instead of row by row (each
     /// row-by-row insert lands on a random page of the index). No query of the import itself reads them: it keeps
     /// thread keys in memory (`FreshRunIndex`), and its linking starts after they are back.
-    static let bulkLoadedIndexes = ["messages_sent", "message_keys_key", "modules_name", "culprits_name", "pool_tags_tag",
-                                    "entities_value", "signature_terms_term", "case_ids_value"]
+    static let bulkLoadedIndexes = bulkLoadedMessageIndexes + ["modules_name", "culprits_name", "pool_tags_tag",
+                                                              "entities_value", "signature_terms_term", "case_ids_value"]
+    /// The ones over messages, complete once the messages are stored: built while the case rebuild is planned.
+    static let bulkLoadedMessageIndexes = ["messages_sent", "message_keys_key"]
 
     /// Drop `names` until `restoreSuspendedIndexes`, keeping each one's `CREATE INDEX` statement in `kb_meta`, in the
     /// same transaction: however a run ends, the next open (or the run itself) recreates exactly what was dropped.
@@ -93,11 +95,13 @@ public final class KnowledgeBase: @unchecked Sendable {
 
     static let suspendedIndexKey = "suspended_index:"
 
-    /// Recreate the indexes `suspendIndexes` dropped (when none are: one lookup). Returns how many it recreated.
+    /// Recreate the indexes `suspendIndexes` dropped (when none are: one lookup), or those of them in `only`.
+    /// Returns how many it recreated.
     @discardableResult
-    static func restoreSuspendedIndexes(_ db: Database) throws -> Int {
+    static func restoreSuspendedIndexes(_ db: Database, only: [String]? = nil) throws -> Int {
         guard try db.tableExists("kb_meta") else { return 0 }
-        let suspended = try Row.fetchAll(db, sql: "SELECT key, value FROM kb_meta WHERE key LIKE ? ORDER BY key", arguments: [suspendedIndexKey + "%"])
+        var suspended = try Row.fetchAll(db, sql: "SELECT key, value FROM kb_meta WHERE key LIKE ? ORDER BY key", arguments: [suspendedIndexKey + "%"])
+        if let only { suspended.removeAll { row in !only.contains(String((row[0] as String).dropFirst(suspendedIndexKey.count))) } }
         for row in suspended {
             let key: String = row[0], sql: String = row[1]
             let name = String(key.dropFirst(suspendedIndexKey.count))

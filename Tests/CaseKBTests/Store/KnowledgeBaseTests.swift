@@ -393,6 +393,21 @@ struct KnowledgeBaseTests {
         _ = try small.run(paths: paths)
         #expect(try partition(handedOver) == expected)
         #expect(try Self.schema(handedOver) == Self.schema(held))
+        // a first import too large to plan its cases from memory reads its messages back: the same cases, keys and order
+        let readBack = try KnowledgeBase(path: dir.appendingPathComponent("readback.sqlite").path)
+        let bounded = Ingester(readBack)
+        bounded.runMessagesLimit = 100
+        _ = try bounded.run(paths: paths)
+        func cases(_ kb: KnowledgeBase) throws -> [String] {
+            try kb.pool.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT c.key || '|' || c.subject || '|' || ifnull(c.first_sent, '') || '|' || c.message_count || '|' || group_concat(m.id || ':' || m.position, ',')
+                    FROM cases c JOIN messages m ON m.case_id = c.id GROUP BY c.id ORDER BY c.id
+                    """)
+            }
+        }
+        #expect(try cases(readBack) == cases(fresh))
+        #expect(try partition(readBack) == expected)
         #expect(try positionsFollowTime(handedOver))
     }
 
