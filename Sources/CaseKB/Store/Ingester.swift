@@ -203,7 +203,7 @@ public final class Ingester: @unchecked Sendable {
         // a first import fills the random-key indexes at once, sorted, before linking reads them
         if startsEmpty { try kb.pool.write { db in try KnowledgeBase.suspendIndexes(KnowledgeBase.bulkLoadedIndexes, db: db) } }
         // what this run keeps in memory for itself is dropped however it ends
-        defer { freshIndex = nil; runCaseSizes = nil; runMessages = nil; factsCache.removeAll(); rebuiltSignatures.removeAll() }
+        defer { dropRunState() }
         let known: [String: (String, Int)] = try kb.pool.read { db in
             var map: [String: (String, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, sha256, size FROM source_files") { map[row["path"]] = (row["sha256"], row["size"]) }
@@ -272,6 +272,18 @@ public final class Ingester: @unchecked Sendable {
         summary.casesUpdated = allAffected.subtracting(allCreated).intersection(existing).count
         summary.seconds = Date().timeIntervalSince(start)
         return summary
+    }
+
+    /// Forget what the run kept in memory. Its tens of thousands of objects are freed on a thread of their own, so the
+    /// summary (and a CLI's exit, which frees everything at once) does not wait for them, one by one, on a single core.
+    func dropRunState() {
+        final class Dropped: @unchecked Sendable {
+            var state: ([Int64: MessageFacts], [Int64: CrashSignature], [Int64: [StoredMessage]]?, FreshRunIndex?)?
+        }
+        let dropped = Dropped()
+        dropped.state = (factsCache, rebuiltSignatures, runMessages, freshIndex)
+        factsCache = [:]; rebuiltSignatures = [:]; runMessages = nil; freshIndex = nil; runCaseSizes = nil
+        Thread.detachNewThread { dropped.state = nil }
     }
 
     /// Rebuild every dirty case. Planned on both cores from snapshots taken as this phase begins (a plan reads only
