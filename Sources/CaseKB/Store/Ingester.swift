@@ -249,8 +249,6 @@ public final class Ingester: @unchecked Sendable {
         let rebuildStart = Date()
         summary.planWaitSeconds = try rebuildDirtyCases(createdInRun: allCreated)
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
-        // linking reads cases through their signature terms: that index first (the rest are built while links are computed)
-        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db, only: ["signature_terms_term"]) }
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
         // a case older than cases linked in earlier runs may be their new best earlier match: those cases are

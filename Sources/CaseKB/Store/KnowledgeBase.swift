@@ -74,12 +74,13 @@ public final class KnowledgeBase: @unchecked Sendable {
         }
     }
 
-    /// Indexes over keys that arrive in random order (times, thread keys, module names, entity values, signature
-    /// terms), which a first import builds once, sorted, after filling their tables, instead of row by row (each
-    /// row-by-row insert lands on a random page of the index). No query of the import itself reads them: it keeps
-    /// thread keys in memory (`FreshRunIndex`), and its linking starts after they are back.
+    /// Indexes over keys that arrive in random order (times, thread keys, module names, entity values), which a first
+    /// import builds once, sorted, after filling their tables, instead of row by row (each row-by-row insert lands on
+    /// a random page of the index). No query of the import itself reads them: it keeps thread keys in memory
+    /// (`FreshRunIndex`), and linking reads none of them. (The signature-term index is kept: linking needs it at
+    /// once, and building it there would keep one core idle; filled row by row it costs less.)
     static let bulkLoadedIndexes = bulkLoadedMessageIndexes + ["modules_name", "culprits_name", "pool_tags_tag",
-                                                              "entities_value", "signature_terms_term", "case_ids_value"]
+                                                              "entities_value", "case_ids_value"]
     /// The ones over messages, complete once the messages are stored: built while the case rebuild is planned.
     static let bulkLoadedMessageIndexes = ["messages_sent", "message_keys_key"]
 
