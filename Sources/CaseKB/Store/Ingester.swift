@@ -125,7 +125,7 @@ public final class Ingester: @unchecked Sendable {
     /// (the rebuild then reads the database) past `runMessagesLimit` messages, so memory stays bounded.
     var runMessages: [Int64: [StoredMessage]]?
     var runMessageCount = 0
-    public var runMessagesLimit = 100_000
+    public var runMessagesLimit = 25_000
 
     /// Keys the first-import index may hold before the run asks the database instead.
     var freshIndexLimit = FreshRunIndex.defaultLimit
