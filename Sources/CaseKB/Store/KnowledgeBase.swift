@@ -101,11 +101,13 @@ public final class KnowledgeBase: @unchecked Sendable {
     @discardableResult
     static func restoreSuspendedIndexes(_ db: Database, only: [String]? = nil) throws -> Int {
         guard try db.tableExists("kb_meta") else { return 0 }
-        var suspended = try Row.fetchAll(db, sql: "SELECT key, value FROM kb_meta WHERE key LIKE ? ORDER BY key", arguments: [suspendedIndexKey + "%"])
-        if let only { suspended.removeAll { row in !only.contains(String((row[0] as String).dropFirst(suspendedIndexKey.count))) } }
-        for row in suspended {
-            let key: String = row[0], sql: String = row[1]
-            let name = String(key.dropFirst(suspendedIndexKey.count))
+        let suspended = try Row.fetchAll(db, sql: "SELECT key, value FROM kb_meta WHERE key LIKE ? ORDER BY key", arguments: [suspendedIndexKey + "%"])
+            .map { row -> (key: String, name: String, sql: String) in
+                let key: String = row[0]
+                return (key, String(key.dropFirst(suspendedIndexKey.count)), row[1])
+            }
+            .filter { only?.contains($0.name) ?? true }
+        for (key, name, sql) in suspended {
             let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?)", arguments: [name]) ?? false
             if !exists { try db.execute(sql: sql) }
             try db.execute(sql: "DELETE FROM kb_meta WHERE key = ?", arguments: [key])
