@@ -1,8 +1,10 @@
 #include "sqlite_setup.h"
 #include <sqlite3.h>
 
-int casekb_sqlite_disable_memory_statistics(void) {
-    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+int casekb_sqlite_configure(void) {
+    int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (rc != SQLITE_OK) return rc;
+    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
 }
 
 int casekb_sqlite_memory_statistics_enabled(void) {

@@ -3,10 +3,14 @@
 #ifndef CASEKB_SQLITE_SETUP_H
 #define CASEKB_SQLITE_SETUP_H
 
-/// Turn off SQLite's memory statistics (SQLITE_CONFIG_MEMSTATUS). With them on, every allocation and free inside
-/// SQLite takes one global mutex, shared by the ingest's writer and its reader threads. casekb never reads those
-/// statistics. Returns SQLITE_OK, or SQLITE_MISUSE when SQLite was already initialised (the setting then stays as it was).
-int casekb_sqlite_disable_memory_statistics(void);
+/// casekb's process-wide SQLite settings:
+/// - memory statistics off (SQLITE_CONFIG_MEMSTATUS): with them on, every allocation and free inside SQLite takes one
+///   global mutex, shared by the ingest's writer and its reader threads; casekb never reads those statistics;
+/// - statement journals kept in memory (SQLITE_CONFIG_STMTJRNL_SPILL -1): a multi-row INSERT inside a transaction
+///   journals the pages it changes; past 64 KiB SQLite spilled that journal to a temporary file, and an 18k-message
+///   ingest wrote ~92,000 pages to such files (strace). The journal is emptied after each statement, so it stays small.
+/// Returns SQLITE_OK, or SQLITE_MISUSE when SQLite was already initialised (the settings then stay as they were).
+int casekb_sqlite_configure(void);
 
 /// Whether SQLite keeps memory statistics: 1 while it counts allocations, 0 when they are off.
 int casekb_sqlite_memory_statistics_enabled(void);

@@ -24,6 +24,8 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// First bytes a closing can start with (either case), the cheap test before the closings are compared.
     let closingStarts: [Bool]
     let contactLabels: [String]
+    /// Per byte: whether a contact label starts with it (either case), so most segments are passed over at one look.
+    let contactStarts: [Bool]
     let sentFrom: [String]
     /// First bytes (either case) of the sent-from footers, so most lines are ruled out by one lookup.
     let sentFromStarts: [Bool]
@@ -48,6 +50,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         closingStarts = ByteText.firstByteTable(closings)
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
+        contactStarts = ByteText.firstByteTable(contactLabels)
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
         sentFromStarts = ByteText.firstByteTable(sentFrom)
     }
@@ -349,6 +352,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         // each "|"-separated segment may be "电话：…"
         for segment in (t.utf8.contains(0x7C) ? t.split(separator: "|") : [t[...]]) {
             let trimmed = ByteText.trim(segment)
+            guard let first = trimmed.utf8.first, contactStarts[Int(first)] else { continue }
             for l in contactLabels where QuoteSplitter.labelThenColon(trimmed, l.utf8) { return true }
         }
         // title lines like "Support Escalation Eng | Microsoft China Co Ltd | +86 … | a@b"

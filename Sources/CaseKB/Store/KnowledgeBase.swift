@@ -34,8 +34,9 @@ public final class KnowledgeBase: @unchecked Sendable {
     }
 
     /// SQLite's process-wide settings, made once, before this process opens its first connection: memory statistics
-    /// off, so SQLite's allocations stop taking a global mutex (2–3 % of an ingest's CPU, measured with perf).
-    static let sqliteConfigured: Bool = casekb_sqlite_disable_memory_statistics() == 0
+    /// off, so SQLite's allocations stop taking a global mutex (2–3 % of an ingest's CPU, measured with perf), and
+    /// statement journals in memory instead of temporary files (see `casekb_sqlite_configure`).
+    static let sqliteConfigured: Bool = casekb_sqlite_configure() == 0
 
     /// Whether SQLite still keeps memory statistics in this process (it does when something opened SQLite before the
     /// first knowledge base). Reported by `CASEKB_TIMINGS=1 casekb ingest`.
