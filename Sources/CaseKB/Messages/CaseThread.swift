@@ -140,8 +140,16 @@ public struct ThreadKeys: Sendable {
             }
         }
         // each key once (In-Reply-To is usually the last of References too): a repeat adds nothing but a stored row
-        var seen = Set<String>()
-        self.linking = linking.filter { seen.insert($0).inserted }
+        if linking.count <= 32 {
+            // a few keys: comparing them costs less than hashing each into a set
+            var unique: [String] = []
+            unique.reserveCapacity(linking.count)
+            for key in linking where !unique.contains(key) { unique.append(key) }
+            self.linking = unique
+        } else {
+            var seen = Set<String>()
+            self.linking = linking.filter { seen.insert($0).inserted }
+        }
         self.owned = owned
     }
 

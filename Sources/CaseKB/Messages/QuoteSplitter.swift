@@ -20,6 +20,9 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// The longest header label in UTF-8 bytes: text before a colon that is longer is no label, and is not
     /// copied and looked up (WinDbg lines are full of colons).
     let longestLabel: Int
+    /// The ASCII labels (lower-case bytes) by length, each with whether it is a from-label: an ASCII line start is
+    /// compared byte by byte with the labels of its length, with no string made.
+    let asciiLabelsByLength: [[(bytes: [UInt8], isFrom: Bool)]]
     let closings: [String]
     /// First bytes a closing can start with (either case), the cheap test before the closings are compared.
     let closingStarts: [Bool]
@@ -47,6 +50,11 @@ public struct QuoteSplitter: @unchecked Sendable {
         fromLabels = Set(from.map { $0.lowercased() })
         otherLabels = Set(other.map { $0.lowercased() })
         longestLabel = fromLabels.union(otherLabels).map(\.utf8.count).max() ?? 0
+        var byLength = [[(bytes: [UInt8], isFrom: Bool)]](repeating: [], count: longestLabel + 1)
+        for (labels, isFrom) in [(fromLabels, true), (otherLabels, false)] {
+            for l in labels.sorted() where l.utf8.allSatisfy({ $0 < 0x80 }) { byLength[l.utf8.count].append((Array(l.utf8), isFrom)) }
+        }
+        asciiLabelsByLength = byLength
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         closingStarts = ByteText.firstByteTable(closings)
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
@@ -115,26 +123,33 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
     func headerLabel(_ line: Substring) -> Bool? {
         guard let colon = QuoteSplitter.colonOffset(line) else { return nil }
-        let label: String? = ByteText.withBytes(line) { p in
+        enum Found { case none, ascii(Bool?), other(String) }
+        let found: Found = ByteText.withBytes(line) { p in
             var a = 0, b = colon
             while a < b, p[a] == 0x3E || p[a] == 0x20 || p[a] == 0x09 || p[a] == 0x2A { a += 1 }
             while b > a, p[b - 1] == 0x20 || p[b - 1] == 0x2A || p[b - 1] == 0x09 { b -= 1 }
-            guard a < b else { return nil }
+            guard a < b else { return .none }
             let bytes = UnsafeBufferPointer(rebasing: p[a..<b])
-            // ASCII labels lower-cased by byte; others (发件人, Från) by Unicode rules
+            // ASCII labels compared lower-cased by byte; others (发件人, Från) lower-cased by Unicode rules
             if bytes.allSatisfy({ $0 < 0x80 }) {
-                guard bytes.count <= longestLabel else { return nil }   // lower-casing ASCII keeps the length
-                return String(decoding: bytes.map(ByteText.lowerASCII), as: UTF8.self)
+                guard bytes.count <= longestLabel else { return .none }   // lower-casing ASCII keeps the length
+                for label in asciiLabelsByLength[bytes.count]
+                where zip(label.bytes, bytes).allSatisfy({ $0 == ByteText.lowerASCII($1) }) { return .ascii(label.isFrom) }
+                return .ascii(nil)
             }
             // lower-casing may shorten other text, to no less than a third of its UTF-8 bytes (the Kelvin sign K,
             // 3 bytes, becomes k): longer text cannot become a label
-            guard bytes.count <= 3 * longestLabel else { return nil }
-            return String(decoding: bytes, as: UTF8.self).lowercased()
+            guard bytes.count <= 3 * longestLabel else { return .none }
+            return .other(String(decoding: bytes, as: UTF8.self).lowercased())
         }
-        guard let l = label else { return nil }
-        if fromLabels.contains(l) { return true }
-        if otherLabels.contains(l) { return false }
-        return nil
+        switch found {
+        case .none: return nil
+        case .ascii(let isFrom): return isFrom
+        case .other(let l):
+            if fromLabels.contains(l) { return true }
+            if otherLabels.contains(l) { return false }
+            return nil
+        }
     }
 
     func isSeparator(_ line: Substring) -> Bool {
@@ -327,7 +342,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         while let l = t.last, QuoteSplitter.closingPunctuation.contains(l) { t.removeLast() }
         if t.isEmpty { return false }
         for c in closings {
-            if t == c { return true }
+            if t.utf8.count == c.utf8.count, t.utf8.elementsEqual(c.utf8) { return true }
             // "BRs/Bin", "Best regards, Bin", "Thanks & Regards,\nX" — the closing and a short name
             if t.utf8.count <= c.utf8.count + 40, t.utf8.starts(with: c.utf8) {
                 let rest = t[t.utf8.index(t.utf8.startIndex, offsetBy: c.utf8.count)...]
@@ -342,22 +357,31 @@ public struct QuoteSplitter: @unchecked Sendable {
     }
 
     private func isContactLine(_ line: Substring) -> Bool {
-        let n = line.utf8.count
-        if n > 240 { return false }
+        if line.utf8.count > 240 { return false }
         // "电话：…" style: the label must come before a colon near the start; else "|"-separated segments
         let colonNearStart = QuoteSplitter.colonOffset(line).map { $0 <= 24 } ?? false
-        if !colonNearStart, !line.utf8.contains(0x7C) { return false }
-        let pipes = line.utf8.reduce(0) { $0 + ($1 == 0x7C ? 1 : 0) }
+        let (pipes, hasAtOrPlus) = ByteText.withBytes(line) { p -> (Int, Bool) in
+            var pipes = 0, mark = false
+            for b in p {
+                if b == 0x7C { pipes += 1 } else if b == 0x40 || b == 0x2B { mark = true }
+            }
+            return (pipes, mark)
+        }
+        if !colonNearStart, pipes == 0 { return false }
         let t = ByteText.trim(line)
         // each "|"-separated segment may be "电话：…"
-        for segment in (t.utf8.contains(0x7C) ? t.split(separator: "|") : [t[...]]) {
-            let trimmed = ByteText.trim(segment)
-            guard let first = trimmed.utf8.first, contactStarts[Int(first)] else { continue }
-            for l in contactLabels where QuoteSplitter.labelThenColon(trimmed, l.utf8) { return true }
+        let u = t.utf8
+        var segmentStart = u.startIndex
+        while segmentStart <= u.endIndex {
+            let segmentEnd = pipes == 0 ? u.endIndex : (u[segmentStart...].firstIndex(of: 0x7C) ?? u.endIndex)
+            let trimmed = ByteText.trim(t[segmentStart..<segmentEnd])
+            if let first = trimmed.utf8.first, contactStarts[Int(first)],
+               contactLabels.contains(where: { QuoteSplitter.labelThenColon(trimmed, $0.utf8) }) { return true }
+            guard segmentEnd < u.endIndex else { break }
+            segmentStart = u.index(after: segmentEnd)
         }
         // title lines like "Support Escalation Eng | Microsoft China Co Ltd | +86 … | a@b"
-        if pipes >= 2 && (t.utf8.contains(0x40) || t.utf8.contains(0x2B)) { return true }
-        return false
+        return pipes >= 2 && hasAtOrPlus
     }
 
     /// Whether `segment` starts with `label` (lower-case; ASCII letters of the segment compared in either case), then

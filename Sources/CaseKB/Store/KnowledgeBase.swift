@@ -155,6 +155,7 @@ public final class KnowledgeBase: @unchecked Sendable {
     // was half the cost of rebuilding a case. Same output as the encoder (RFC 8259 escapes, `/` not escaped).
     static func json(_ v: [String]) -> String {
         var out = "["
+        out.reserveCapacity(v.reduce(2) { $0 + $1.utf8.count + 3 })
         for (k, s) in v.enumerated() { if k > 0 { out += "," }; appendJSONString(s, to: &out) }
         return out + "]"
     }
@@ -187,7 +188,7 @@ public final class KnowledgeBase: @unchecked Sendable {
 
     static func appendJSONString(_ s: String, to out: inout String) {
         out += "\""
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        if !ByteText.withBytes(s, { p in p.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }) {
             out += s
         } else {
             for scalar in s.unicodeScalars {
