@@ -423,7 +423,7 @@ public struct QuoteSplitter: @unchecked Sendable {
             if lines[k].utf8.count > 240 { continue }
             let t = lines[k]
             let trimmed = ByteText.trim(t)
-            if trimmed == "--" || t == "-- " || trimmed == "—" { start = k; break }
+            if trimmed.utf8.elementsEqual("--".utf8) || t.utf8.elementsEqual("-- ".utf8) || trimmed.utf8.elementsEqual("—".utf8) { start = k; break }
             if isClosing(t) { start = k; break }
             if let first = trimmed.utf8.first, sentFromStarts[Int(first)],
                sentFrom.contains(where: { ByteText.hasFoldedPrefix(trimmed, $0.utf8) }) { start = k; break }

@@ -13,113 +13,132 @@ public enum SearchText {
     /// alone at the end of the text (so 1-character words match without breaking phrases); WinDbg addresses (bare runs of 8+ hex digits, with or without
     /// a back-tick) are dropped: they are unique per dump, never searched, and half the index cost.
     public static func indexForm(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        if !bytes.contains(where: { $0 >= 0x80 }) { return asciiIndexForm(text) }
-        // byte level: ASCII by byte class, other scalars decoded (CJK by range, the rest by Unicode properties)
+        ByteText.withBytes(text) { bytes in
+            if !bytes.contains(where: { $0 >= 0x80 }) { return asciiIndexForm(bytes) }
+            var writer = IndexFormWriter(bytes)
+            writer.write()
+            return String(decoding: writer.out, as: UTF8.self)
+        }
+    }
+
+    /// `indexForm` of text with non-ASCII bytes, at byte level: ASCII by byte class, other scalars decoded (CJK by
+    /// range, the rest by Unicode properties). A struct, so its state is plain stored properties (nested functions
+    /// capturing the same variables cost an exclusivity check per access).
+    private struct IndexFormWriter {
+        let bytes: UnsafeBufferPointer<UInt8>
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 2)
         var unigrams: [UInt8] = []
         var tokenStart = -1, tokenScalars = 0, tokenASCIIDigits = true, tokenHex = true, tokenDigits = 0
-        var prevCJK = -1..<(-1)          // byte range of the previous CJK character
-        var runLength = 0
         var previousWasKB = false
-        @inline(__always) func space() { if let l = out.last, l != 0x20 { out.append(0x20) } }
-        func flushToken(_ end: Int) {
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+            out.reserveCapacity(bytes.count + bytes.count / 2)
+        }
+
+        @inline(__always) mutating func space() { if let l = out.last, l != 0x20 { out.append(0x20) } }
+        @inline(__always) mutating func append(_ r: Range<Int>) { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[r])) }
+
+        mutating func flushToken(_ end: Int) {
             guard tokenStart >= 0 else { return }
             let isAddress = tokenScalars >= 8 && tokenHex && tokenDigits > 0
             if !isAddress {
                 space()
-                out.append(contentsOf: bytes[tokenStart..<end])
+                append(tokenStart..<end)
                 // "KB 4559003" is also indexed as KB4559003
                 if previousWasKB && tokenASCIIDigits && (6...7).contains(tokenScalars) {
-                    out.append(0x20); out.append(0x4B); out.append(0x42); out.append(contentsOf: bytes[tokenStart..<end])
+                    out.append(0x20); out.append(0x4B); out.append(0x42); append(tokenStart..<end)
                 }
                 previousWasKB = end - tokenStart == 2 && (bytes[tokenStart] | 0x20) == 0x6B && (bytes[tokenStart + 1] | 0x20) == 0x62
             } else { previousWasKB = false }
             tokenStart = -1; tokenScalars = 0; tokenASCIIDigits = true; tokenHex = true; tokenDigits = 0
         }
-        var k = 0
-        let n = bytes.count
-        while k < n {
-            let c = bytes[k]
-            var len = 1
-            var value = UInt32(c)
-            if c >= 0x80 {
-                len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
-                value = UInt32(c) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
-                for j in 1..<len where k + j < n { value = value << 6 | UInt32(bytes[k + j] & 0x3F) }
-            }
-            if c >= 0x80, isCJK(value) {
-                flushToken(k)
-                unigrams.append(0x20); unigrams.append(contentsOf: bytes[k..<min(n, k + len)])
-                if prevCJK.lowerBound >= 0 {
-                    space()
-                    out.append(contentsOf: bytes[prevCJK]); out.append(contentsOf: bytes[k..<min(n, k + len)])
+
+        mutating func write() {
+            var prevCJK = -1..<(-1)          // byte range of the previous CJK character
+            var runLength = 0
+            var k = 0
+            let n = bytes.count
+            while k < n {
+                let c = bytes[k]
+                var len = 1
+                var value = UInt32(c)
+                if c >= 0x80 {
+                    len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
+                    value = UInt32(c) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
+                    for j in 1..<len where k + j < n { value = value << 6 | UInt32(bytes[k + j] & 0x3F) }
                 }
-                prevCJK = k..<min(n, k + len)
-                runLength += 1
+                if c >= 0x80, SearchText.isCJK(value) {
+                    flushToken(k)
+                    let character = k..<min(n, k + len)
+                    unigrams.append(0x20); unigrams.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[character]))
+                    if prevCJK.lowerBound >= 0 {
+                        space()
+                        append(prevCJK); append(character)
+                    }
+                    prevCJK = character
+                    runLength += 1
+                    k += len
+                    continue
+                }
+                if runLength == 1, prevCJK.lowerBound >= 0 { space(); append(prevCJK) }   // a lone character stands for itself
+                prevCJK = -1..<(-1)
+                runLength = 0
+                let isWord: Bool
+                if c < 0x80 {
+                    isWord = (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F
+                } else if let scalar = Unicode.Scalar(value) {
+                    isWord = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                } else {
+                    isWord = false
+                }
+                if isWord {
+                    if tokenStart < 0 { tokenStart = k }
+                    tokenScalars += 1
+                    let isDigit = (c &- 0x30) < 10
+                    if isDigit { tokenDigits += 1 } else { tokenASCIIDigits = false }
+                    if !(isDigit || (c &- 0x61) < 6 || (c &- 0x41) < 6) { tokenHex = false }
+                } else {
+                    flushToken(k)
+                    space()
+                }
                 k += len
-                continue
             }
-            if runLength == 1, prevCJK.lowerBound >= 0 { space(); out.append(contentsOf: bytes[prevCJK]) }   // a lone character stands for itself
-            prevCJK = -1..<(-1)
-            runLength = 0
-            let isWord: Bool
-            if c < 0x80 {
-                isWord = (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F
-            } else if let scalar = Unicode.Scalar(value) {
-                isWord = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-            } else {
-                isWord = false
-            }
-            if isWord {
-                if tokenStart < 0 { tokenStart = k }
-                tokenScalars += 1
-                let isDigit = (c &- 0x30) < 10
-                if isDigit { tokenDigits += 1 } else { tokenASCIIDigits = false }
-                if !(isDigit || (c &- 0x61) < 6 || (c &- 0x41) < 6) { tokenHex = false }
-            } else {
-                flushToken(k)
-                space()
-            }
-            k += len
+            flushToken(n)
+            if runLength == 1, prevCJK.lowerBound >= 0 { space(); append(prevCJK) }
+            out.append(contentsOf: unigrams)
         }
-        flushToken(n)
-        if runLength == 1, prevCJK.lowerBound >= 0 { space(); out.append(contentsOf: bytes[prevCJK]) }
-        out.append(contentsOf: unigrams)
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The same for ASCII text, at byte level (most WinDbg output).
-    static func asciiIndexForm(_ text: String) -> String {
+    /// The same for ASCII text (most WinDbg output): words kept, addresses dropped, everything else one space.
+    static func asciiIndexForm(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         var out = [UInt8]()
-        out.reserveCapacity(text.utf8.count)
-        var tokenStart = -1
+        out.reserveCapacity(bytes.count)
         var previousWasKB = false
-        let bytes = Array(text.utf8)
         @inline(__always) func isWord(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || (c &- 0x41) < 26 || (c &- 0x61) < 26 || c == 0x5F }
-        func flush(_ end: Int) {
-            guard tokenStart >= 0 else { return }
-            let len = end - tokenStart
+        let n = bytes.count
+        var k = 0
+        while k < n {
+            while k < n, !isWord(bytes[k]) { k += 1 }
+            guard k < n else { break }
+            let start = k
             var digits = 0, hexOnly = true
-            for k in tokenStart..<end {
-                let c = bytes[k]
+            while k < n, case let c = bytes[k], isWord(c) {
                 if (c &- 0x30) < 10 { digits += 1 } else if !((c &- 0x61) < 6 || (c &- 0x41) < 6) { hexOnly = false }
+                k += 1
             }
+            let len = k - start
             if !(len >= 8 && hexOnly && digits > 0) {
+                let token = UnsafeBufferPointer(rebasing: bytes[start..<k])
                 if !out.isEmpty { out.append(0x20) }
-                out.append(contentsOf: bytes[tokenStart..<end])
+                out.append(contentsOf: token)
+                // "KB 4559003" is also indexed as KB4559003
                 if previousWasKB && digits == len && (6...7).contains(len) {
-                    out.append(0x20); out.append(0x4B); out.append(0x42); out.append(contentsOf: bytes[tokenStart..<end])
+                    out.append(0x20); out.append(0x4B); out.append(0x42); out.append(contentsOf: token)
                 }
-                previousWasKB = len == 2 && (bytes[tokenStart] | 0x20) == 0x6B && (bytes[tokenStart + 1] | 0x20) == 0x62
+                previousWasKB = len == 2 && (bytes[start] | 0x20) == 0x6B && (bytes[start + 1] | 0x20) == 0x62
             } else { previousWasKB = false }
-            tokenStart = -1
         }
-        for (k, c) in bytes.enumerated() {
-            if isWord(c) { if tokenStart < 0 { tokenStart = k } } else { flush(k) }
-        }
-        flush(bytes.count)
         return String(decoding: out, as: UTF8.self)
     }
 
