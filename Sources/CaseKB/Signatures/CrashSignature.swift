@@ -25,6 +25,7 @@ public struct FrameNormalizer: Sendable {
         if f.address != nil { return "<bad-address>" }
         let module = FrameRules.canonicalModule(f.module ?? "?")
         guard var fn = f.function?.lowercased() else { return module }
+        guard fn.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E }) else { return module + "!" + fn }
         // collapse template arguments
         var out = ""
         var depth = 0

@@ -118,6 +118,8 @@ public final class Ingester: @unchecked Sendable {
         var sourceIndex: Int
         var position: Int
         var path: String
+        /// Its case numbers, as its `case:` keys hold them (first seen first).
+        var caseNumbers: [String] = []
     }
 
     /// The messages a first import stored, by case (merged cases merged here too), so its case rebuild plans from
@@ -424,7 +426,8 @@ public final class Ingester: @unchecked Sendable {
                 } else {
                     runMessages?[caseID, default: []].append(StoredMessage(
                         id: messageRow, sent: KnowledgeBase.millis(m.sent), subject: m.subject, messageID: m.messageID,
-                        firstRef: m.references.first, sourceIndex: m.source.index, position: position, path: p.path))
+                        firstRef: m.references.first, sourceIndex: m.source.index, position: position, path: p.path,
+                        caseNumbers: keys.caseIDs))
                 }
             }
             if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
@@ -541,10 +544,19 @@ public final class Ingester: @unchecked Sendable {
         }
         plan.messageCount = sorted.count
         for (k, r) in sorted.enumerated() where r.position != k + 1 { plan.moved.append((r.id, k + 1)) }
-        // case numbers by pattern priority
-        let caseKeys = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
-            """), arguments: [caseID]).map { String($0.dropFirst(5)) }
+        // case numbers by pattern priority (ties: as the stored keys list them, message by stored position)
+        var caseKeys: [String] = []
+        if runMessages != nil {
+            // what the query below reads, from memory: the messages in the order of the index it scans
+            var seen = Set<String>()
+            for r in rows.sorted(by: { ($0.position, $0.id) < ($1.position, $1.id) }) {
+                for number in r.caseNumbers where seen.insert(number).inserted { caseKeys.append(number) }
+            }
+        } else {
+            caseKeys = try String.fetchAll(db.cachedStatement(sql: """
+                SELECT DISTINCT k.key FROM message_keys k JOIN messages m ON m.id = k.message_id WHERE m.case_id = ? AND k.key LIKE 'case:%'
+                """), arguments: [caseID]).map { String($0.dropFirst(5)) }
+        }
         plan.ids = CaseNumberFinder.shared.ordered(caseKeys)
         let first = sorted[0]
         plan.subject = first.subject
