@@ -15,6 +15,7 @@ public struct Redactor: @unchecked Sendable {
         static let capacity = 4_096
         private let table = Mutex<[String: String]>([:])
         func value(_ line: String) -> String? { table.withLock { $0[line] } }
+        var count: Int { table.withLock { $0.count } }
         func store(_ line: String, _ masked: String) {
             table.withLock { t in
                 if t.count >= LineMemo.capacity { t.removeAll(keepingCapacity: true) }

@@ -334,7 +334,20 @@ struct KnowledgeBaseTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let mail = dir.appendingPathComponent("mail").path
         _ = try CorpusGenerator(seed: 5).write(threads: 120, to: mail, layout: .maildir)
-        let paths = [mail, Fixtures.corpus("threads"), Fixtures.corpus("eval")]
+        // a thread with three case numbers of one pattern whose reply is read first: which number keys the case
+        // depends on the order its numbers are gathered in
+        let numbered = dir.appendingPathComponent("numbered")
+        try FileManager.default.createDirectory(at: numbered, withIntermediateDirectories: true)
+        try Data("""
+            From: Li <li@example.com>\r\nSubject: RE: CAS-22222-BBBBBB CAS-11111-AAAAAA usb hub crash\r\n\
+            Message-ID: <numbered-2@example.com>\r\nIn-Reply-To: <numbered-1@example.com>\r\n\
+            References: <numbered-1@example.com>\r\nDate: Tue, 3 Jan 2023 11:00:00 +0000\r\n\r\nStill crashing after the update.\r\n
+            """.utf8).write(to: numbered.appendingPathComponent("a-reply.eml"))
+        try Data("""
+            From: Wang <wang@example.com>\r\nSubject: CAS-33333-CCCCCC usb hub crash\r\nMessage-ID: <numbered-1@example.com>\r\n\
+            Date: Tue, 3 Jan 2023 09:00:00 +0000\r\n\r\nThe machine bugchecks when the hub is plugged in.\r\n
+            """.utf8).write(to: numbered.appendingPathComponent("b-first.eml"))
+        let paths = [mail, numbered.path, Fixtures.corpus("threads"), Fixtures.corpus("eval")]
         /// Each case as the dedup keys of its messages in timeline order, leaving out the messages of `except`.
         func partition(_ kb: KnowledgeBase, except: String? = nil) throws -> Set<[String]> {
             try kb.pool.read { db in
@@ -402,11 +415,14 @@ struct KnowledgeBaseTests {
             try kb.pool.read { db in
                 try String.fetchAll(db, sql: """
                     SELECT c.key || '|' || c.subject || '|' || ifnull(c.first_sent, '') || '|' || c.message_count || '|' || group_concat(m.id || ':' || m.position, ',')
+                        || '|' || ifnull((SELECT group_concat(value, ',') FROM (SELECT value FROM case_ids WHERE case_id = c.id ORDER BY rowid)), '')
                     FROM cases c JOIN messages m ON m.case_id = c.id GROUP BY c.id ORDER BY c.id
                     """)
             }
         }
         #expect(try cases(readBack) == cases(fresh))
+        // the numbered thread is one case holding its three numbers
+        #expect(try cases(fresh).filter { ["CAS-11111-AAAAAA", "CAS-22222-BBBBBB", "CAS-33333-CCCCCC"].allSatisfy($0.contains) }.count == 1)
         #expect(try partition(readBack) == expected)
         #expect(try positionsFollowTime(handedOver))
     }
