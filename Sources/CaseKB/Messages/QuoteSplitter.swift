@@ -24,6 +24,8 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// compared byte by byte with the labels of its length, with no string made.
     let asciiLabelsByLength: [[(bytes: [UInt8], isFrom: Bool)]]
     let closings: [String]
+    /// The closings' bytes, for the test of an ASCII line.
+    let closingBytes: [[UInt8]]
     /// First bytes a closing can start with (either case), the cheap test before the closings are compared.
     let closingStarts: [Bool]
     let contactLabels: [String]
@@ -57,6 +59,7 @@ public struct QuoteSplitter: @unchecked Sendable {
         asciiLabelsByLength = byLength
         closings = try DataFile.entries("signature-closings.txt").map { $0.value.lowercased() }
         closingStarts = ByteText.firstByteTable(closings)
+        closingBytes = closings.map { Array($0.utf8) }
         contactLabels = try DataFile.entries("signature-contact-labels.txt").map { $0.value.lowercased() }
         contactStarts = ByteText.firstByteTable(contactLabels)
         sentFrom = try DataFile.entries("signature-sent-from.txt").map { $0.value.lowercased() }
@@ -338,9 +341,21 @@ public struct QuoteSplitter: @unchecked Sendable {
         if line.utf8.count > 48 { return false }
         let trimmed = ByteText.trim(line)
         guard let first = trimmed.utf8.first, closingStarts[Int(first)] else { return false }
+        if trimmed.utf8.allSatisfy({ $0 < 0x80 }) {
+            // an ASCII line (most): lower-cased and compared as bytes; a string is made only when a closing starts it
+            var t = trimmed.utf8.map(ByteText.lowerASCII)
+            while let l = t.last, l == 0x2C || l == 0x21 || l == 0x2E || l == 0x3A { t.removeLast() }   // , ! . :
+            guard !t.isEmpty, closingBytes.contains(where: { t.starts(with: $0) }) else { return false }
+            return isClosingText(String(decoding: t, as: UTF8.self))
+        }
         var t = trimmed.lowercased()
         while let l = t.last, QuoteSplitter.closingPunctuation.contains(l) { t.removeLast() }
         if t.isEmpty { return false }
+        return isClosingText(t)
+    }
+
+    /// Whether a lower-cased line without its closing punctuation is a closing, alone or with a short name.
+    private func isClosingText(_ t: String) -> Bool {
         for c in closings {
             if t.utf8.count == c.utf8.count, t.utf8.elementsEqual(c.utf8) { return true }
             // "BRs/Bin", "Best regards, Bin", "Thanks & Regards,\nX" — the closing and a short name
