@@ -92,6 +92,14 @@ public struct SimilarityScorer: Sendable {
         return (s, shared)
     }
 
+    /// The terms `q` shares with a case, by kind, in the order `score` meets them: what the reasons list, without
+    /// the weights (no term's frequency looked up).
+    public func sharedTerms(_ q: CrashSignature, _ c: CaseTerms) -> [String: [String]] {
+        var shared: [String: [String]] = [:]
+        _ = score(q, c, idf: { _, _ in 1 }) { kind, term in shared[kind, default: []].append(term) }
+        return shared
+    }
+
     /// The raw score alone, each shared term reported to `share` (a self-score needs none collected).
     func score(_ q: CrashSignature, _ c: CaseTerms, idf: (String, String) -> Double, share: (String, String) -> Void) -> Double {
         // one dictionary per kind, looked up once, not once per term
@@ -333,7 +341,8 @@ extension KnowledgeBase {
         }
         return try scored.prefix(limit).map { id, sim, confidence, index in
             let candidate = scoredCandidates[index]
-            let shared = scorer.score(q, candidate.terms, idf: idf).shared
+            let shared = scorer.sharedTerms(q, candidate.terms)
+            assert(shared == scorer.score(q, candidate.terms, idf: idf).shared, "shared terms differ")
             let frames = candidate.signature.frames
             assert(confidence == Confidence(similarity: sim, shared: shared), "interned overlap differs")
             let summary = try TermFrequencies.cached(&cache.summaries, id) {
