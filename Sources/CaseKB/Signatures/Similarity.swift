@@ -229,10 +229,15 @@ public final class TermFrequencies: @unchecked Sendable {
     public init() {}
 
     /// A candidate case as scoring needs it: its stored terms, the signature they spell, and that signature interned.
-    struct Candidate {
-        var terms: SimilarityScorer.CaseTerms
-        var signature: CrashSignature
-        var interned: InternedSignature
+    /// A class: a lookup takes it from the cache and keeps it for its results, one reference each time, not a copy
+    /// of every list it holds.
+    final class Candidate {
+        let terms: SimilarityScorer.CaseTerms
+        let signature: CrashSignature
+        let interned: InternedSignature
+        init(terms: SimilarityScorer.CaseTerms, signature: CrashSignature, interned: InternedSignature) {
+            self.terms = terms; self.signature = signature; self.interned = interned
+        }
     }
     /// What a result shows of a case besides its score.
     struct CaseSummary {
