@@ -169,6 +169,10 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// Words one of which every attribution line holds (a cheap test before the patterns).
     static let attributionCues: [[UInt8]] = ["wrote", "写道", "寫道", "メッセージ", "작성", "@", "écrit", "escribió", "scritto", "escreveu", "schrieb", "schreef", "skrev", "napisał", "sent"].map { Array($0.utf8) }
 
+    static func hasAttributionCue(_ line: Substring) -> Bool {
+        attributionCues.contains { ByteText.contains(line.utf8, $0) }
+    }
+
     func isAttribution(_ text: String) -> Bool {
         guard QuoteSplitter.attributionCues.contains(where: { ByteText.contains(text, $0) }) else { return false }
         let t = text.trimmingSpaces()
@@ -217,7 +221,10 @@ public struct QuoteSplitter: @unchecked Sendable {
                 break
             }
             let next: Substring? = lines.has(i + 1) ? lines[i + 1] : nil
-            if QuoteSplitter.endsWithColon(line) || (next.map(QuoteSplitter.endsWithColon) ?? false) {
+            // an attribution (one line, or two joined by a space) holds a cue word; no cue holds a space, so the
+            // pair holds one only when a line does (WinDbg's many `KEY:` lines end here, with no string made)
+            if QuoteSplitter.endsWithColon(line) || (next.map(QuoteSplitter.endsWithColon) ?? false),
+               QuoteSplitter.hasAttributionCue(line) || (next.map(QuoteSplitter.hasAttributionCue) ?? false) {
                 let text = String(line)
                 var attributionLines = 0
                 if QuoteSplitter.endsWithColon(line), isAttribution(text) { attributionLines = 1 }
