@@ -264,7 +264,7 @@ public final class Ingester: @unchecked Sendable {
         summary.casesRelinked = refresh.count
         let toLink = try kb.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM cases WHERE dirty = 2 ORDER BY id") }
         summary.linkWaitSeconds = try link(toLink)
-        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
+        _ = try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
         summary.writeSeconds += Date().timeIntervalSince(rebuildStart)
         summary.linkSeconds = Date().timeIntervalSince(linkStart)
         let existing = try kb.pool.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM cases")) }
@@ -296,7 +296,7 @@ public final class Ingester: @unchecked Sendable {
         let planner = try onWorkerSnapshots(dirty) { [self] id, db, _ in try planRebuild(id, db: db) }
         defer { planner.cancel() }
         // the messages are all stored: a first import builds their indexes now, while the first plans are computed
-        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db, only: KnowledgeBase.bulkLoadedMessageIndexes) }
+        _ = try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db, only: KnowledgeBase.bulkLoadedMessageIndexes) }
         return try writeInOrder(planner, count: dirty.count, perTransaction: 500) { plan, db in
             var plan = plan
             // a case this run created has nothing stored to replace (see RebuildPlan.fresh)
@@ -313,7 +313,7 @@ public final class Ingester: @unchecked Sendable {
         let linker = try onWorkerSnapshots(ids) { [self] id, db, frequencies in try links(for: id, frequencies: frequencies, db: db) }
         defer { linker.cancel() }
         // a first import's remaining indexes (none of which linking reads) are built while the first links are computed
-        try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
+        _ = try kb.pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
         return try writeInOrder(linker, count: ids.count, perTransaction: 2000) { l, db in
             try writeLinks(l, db: db)
             try db.cachedStatement(sql: "UPDATE cases SET dirty = 0 WHERE id = ?").run(in: db) { $0.bind(l.caseID) }
