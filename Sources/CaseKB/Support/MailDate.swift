@@ -43,10 +43,12 @@ public enum MailDate {
         var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
         var fraction = 0.0
         for t in tokens {
-            let lower = t.lowercased()
+            // a month or zone name is letters: a token starting with a digit or sign is not lower-cased (most are)
+            let first = t.utf8.first ?? 0
+            let lower = (first &- 0x30) < 10 || first == 0x2B || first == 0x2D ? "" : t.lowercased()
             if month == nil, lower.count >= 3, let m = months[String(lower.prefix(3))], lower.allSatisfy({ $0.isLetter }) { month = m; continue }
             if time == nil && t.utf8.contains(0x3A) {
-                let parts = t.split(separator: ":")
+                let parts = t.utf8.split(separator: 0x3A).map { Substring($0) }
                 var nums: [Int] = []
                 for (k, p) in parts.enumerated() {
                     if k == 2, let d = Double(p) { nums.append(Int(d)); fraction = d - Double(Int(d)) } else if let v = Int(p) { nums.append(v) }
