@@ -123,7 +123,8 @@ public struct QuoteSplitter: @unchecked Sendable {
         }
     }
 
-    /// The header label a line starts with (`发件人:`, `**From:**`), as (isFromLabel, label), or nil.
+    /// Whether a line starts with a header label (`发件人:`, `**From:**`): true for a from-label, false for another
+    /// header label, nil for none.
     func headerLabel(_ line: Substring) -> Bool? {
         guard let colon = QuoteSplitter.colonOffset(line) else { return nil }
         enum Found { case none, ascii(Bool?), other(String) }
@@ -169,12 +170,13 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// Words one of which every attribution line holds (a cheap test before the patterns).
     static let attributionCues: [[UInt8]] = ["wrote", "写道", "寫道", "メッセージ", "작성", "@", "écrit", "escribió", "scritto", "escreveu", "schrieb", "schreef", "skrev", "napisał", "sent"].map { Array($0.utf8) }
 
+    /// Whether `line` holds one of the attribution cue words.
     static func hasAttributionCue(_ line: Substring) -> Bool {
         attributionCues.contains { ByteText.contains(line.utf8, $0) }
     }
 
     func isAttribution(_ text: String) -> Bool {
-        guard QuoteSplitter.attributionCues.contains(where: { ByteText.contains(text, $0) }) else { return false }
+        guard QuoteSplitter.hasAttributionCue(text[...]) else { return false }
         let t = text.trimmingSpaces()
         guard t.hasSuffix(":") || t.hasSuffix("：") else { return false }
         return attributions.contains { $0.matches(t) }
