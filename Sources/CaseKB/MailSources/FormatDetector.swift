@@ -60,11 +60,8 @@ public enum FormatDetector {
         }
         let firstNonEmpty = lineRanges.first { r in bytes[r].contains { $0 != 0x20 && $0 != 0x09 } }.map(line) ?? ""
         let head = firstNonEmpty.trimmingSpaces()
-        let crmMarker = Array("封邮件====".utf8), crmMarkerGBK: [UInt8] = [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE, 0x3D, 0x3D]   // 封邮件== in GBK
         let searchEnd = lastNewline - bytes.startIndex
-        let hasCRMMarker = bytes.withUnsafeBufferPointer { p in
-            ByteText.search(p, 0, searchEnd, crmMarker, folded: false) || ByteText.search(p, 0, searchEnd, crmMarkerGBK, folded: false)
-        }
+        let hasCRMMarker = bytes.withUnsafeBufferPointer { p -> Bool in FormatDetector.hasCRMMarker(p, end: searchEnd) }
         if head.hasPrefix("邮件主题") || head.hasPrefix("郵件主題") || CRMExportReader.blockNumber(Substring(head)) != nil || hasCRMMarker {
             return .success(.crmExport)
         }
@@ -93,6 +90,29 @@ public enum FormatDetector {
             return .success(.html)
         }
         return .failure(NotMail(reason: "unrecognised format: no mail headers, mbox 'From ' line or CRM export header in the first lines"))
+    }
+
+    /// The words before a CRM export's `====` block markers, in UTF-8 and GBK: 封邮件 ("…th mail").
+    static let crmMarkerWords: [[UInt8]] = [Array("封邮件".utf8), [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE]]
+    /// How many `=` follow them in each encoding's marker.
+    static let crmMarkerEquals = [4, 2]
+
+    /// Whether bytes `0..<end` hold a CRM block marker: 封邮件 followed by `====` (UTF-8) or `==` (GBK). Found from
+    /// its `=` bytes, which are rare in mail text, not from the lead bytes of 封, which Chinese text is full of.
+    static func hasCRMMarker(_ p: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {
+        guard let base = p.baseAddress else { return false }
+        var i = 0
+        while i < end, let hit = memchr(base + i, 0x3D, end - i) {
+            let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            for (words, equals) in zip(crmMarkerWords, crmMarkerEquals) where at >= words.count && at + equals <= end {
+                var k = 0
+                while k < equals, p[at + k] == 0x3D { k += 1 }
+                guard k == equals else { continue }
+                if zip(words.indices, words).allSatisfy({ p[at - words.count + $0] == $1 }) { return true }
+            }
+            i = at + 1
+        }
+        return false
     }
 
     /// `Name: value`: a colon after one or more printable ASCII bytes.

@@ -7,8 +7,11 @@ public struct MIMEHeaders: Sendable {
     public var fallbackCharset: String? = nil
 
     public func raw(_ name: String) -> [UInt8]? {
-        let n = name.lowercased()
-        return fields.first(where: { $0.name == n })?.raw
+        // field names are stored lower-case; `name` is compared in either case without making a lower-cased copy
+        let n = name.utf8
+        return fields.first(where: { f in
+            f.name.utf8.count == n.count && zip(f.name.utf8, n).allSatisfy { $0 == ($1 < 0x80 ? ByteText.lowerASCII($1) : $1) }
+        })?.raw
     }
 
     /// The decoded value of the first field called `name`.
@@ -28,6 +31,11 @@ public struct HeaderValue: Sendable {
     public var params: [String: String]
 
     public init(_ raw: String) {
+        self = HeaderValue.plainASCII(raw) ?? HeaderValue(reading: raw)
+    }
+
+    /// The general reading: quotes, backslash escapes, RFC 2231 continuations and charsets, any text.
+    init(reading raw: String) {
         let parts = raw.utf8.contains(UInt8(ascii: "\\")) ? HeaderValue.unescapedParts(raw) : HeaderValue.parts(raw)
         value = parts.first.map { $0.trimmingSpacesAndNewlines().lowercased() } ?? ""
         var p: [String: String] = [:]
@@ -60,6 +68,51 @@ public struct HeaderValue: Sendable {
             p[key] = Charset.decode(bytes, label: charset).text
         }
         params = p
+    }
+
+    /// The value read as bytes when it is ASCII without backslashes or `*` (no escapes, no RFC 2231 parameters to
+    /// join or decode): what the general reading gives, without its substrings and Unicode case mapping. Nil otherwise.
+    static func plainASCII(_ raw: String) -> HeaderValue? {
+        var copy = raw
+        return copy.withUTF8 { p -> HeaderValue? in
+            guard p.allSatisfy({ $0 < 0x80 && $0 != 0x5C && $0 != 0x2A }) else { return nil }
+            @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || (b >= 0x0A && b <= 0x0D) }
+            func trimmed(_ a: Int, _ b: Int) -> Range<Int> {
+                var a = a, b = b
+                while a < b, isSpace(p[a]) { a += 1 }
+                while b > a, isSpace(p[b - 1]) { b -= 1 }
+                return a..<b
+            }
+            func text(_ r: Range<Int>, lower: Bool) -> String {
+                let bytes = UnsafeBufferPointer(rebasing: p[r])
+                return lower ? ByteText.asciiLowercased(bytes) : String(decoding: bytes, as: UTF8.self)
+            }
+            var value = ""
+            var params: [String: String] = [:]
+            var start = 0, inQuote = false, first = true
+            for k in 0...p.count {
+                if k < p.count {
+                    if p[k] == 0x22 { inQuote.toggle() }
+                    if p[k] != 0x3B || inQuote { continue }   // ;
+                }
+                if first {
+                    value = text(trimmed(start, k), lower: true)
+                    first = false
+                } else if let eq = p[start..<k].firstIndex(of: 0x3D) {   // =
+                    let key = text(trimmed(start, eq), lower: true)
+                    var v = trimmed(eq + 1, k)
+                    if v.count >= 2, p[v.lowerBound] == 0x22, p[v.upperBound - 1] == 0x22 { v = v.lowerBound + 1 ..< v.upperBound - 1 }
+                    params[key] = text(v, lower: false)
+                }
+                start = k + 1
+            }
+            return HeaderValue(value: value, params: params)
+        }
+    }
+
+    init(value: String, params: [String: String]) {
+        self.value = value
+        self.params = params
     }
 
     /// The `;`-separated parts of a header value, `;` inside quotes kept: slices of the value, for the usual value
@@ -238,7 +291,7 @@ public enum MIMEParser {
             } else if let colon = bytes[i..<contentEnd].firstIndex(of: 0x3A), colon > i,
                       bytes[i..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
                 flush()
-                currentName = String(decoding: bytes[i..<colon], as: UTF8.self).lowercased()
+                currentName = ByteText.asciiLowercased(bytes[i..<colon])   // printable ASCII, checked above
                 var k = colon + 1
                 while k < contentEnd, bytes[k] == 0x20 || bytes[k] == 0x09 { k += 1 }
                 currentValue = Array(bytes[k..<contentEnd])

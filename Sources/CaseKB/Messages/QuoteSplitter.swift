@@ -170,9 +170,34 @@ public struct QuoteSplitter: @unchecked Sendable {
     /// Words one of which every attribution line holds (a cheap test before the patterns).
     static let attributionCues: [[UInt8]] = ["wrote", "写道", "寫道", "メッセージ", "작성", "@", "écrit", "escribió", "scritto", "escreveu", "schrieb", "schreef", "skrev", "napisał", "sent"].map { Array($0.utf8) }
 
-    /// Whether `line` holds one of the attribution cue words.
+    /// The first two bytes of each cue word of two bytes or more, as a 65,536-bit set: common letters (`s`, `e`)
+    /// start too much text to try every cue there.
+    static let cuePairs: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for cue in attributionCues where cue.count >= 2 {
+            let pair = Int(cue[0]) << 8 | Int(cue[1])
+            bits[pair >> 6] |= 1 << UInt64(pair & 63)
+        }
+        return bits
+    }()
+    /// The one-byte cues (`@`).
+    static let singleByteCues: [UInt8] = attributionCues.filter { $0.count == 1 }.map { $0[0] }
+
+    /// Whether `line` holds one of the attribution cue words (case as written), in one pass over its bytes.
     static func hasAttributionCue(_ line: Substring) -> Bool {
-        attributionCues.contains { ByteText.contains(line.utf8, $0) }
+        let singles = singleByteCues, cues = attributionCues
+        return ByteText.withBytes(line) { p in
+            cuePairs.withUnsafeBufferPointer { pairs in
+                for k in 0..<p.count {
+                    if singles.contains(p[k]) { return true }
+                    guard k + 1 < p.count, case let pair = Int(p[k]) << 8 | Int(p[k + 1]), pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
+                    for cue in cues where cue.count >= 2 && k + cue.count <= p.count && cue[0] == p[k] && cue[1] == p[k + 1] {
+                        if zip(cue.indices, cue).allSatisfy({ p[k + $0] == $1 }) { return true }
+                    }
+                }
+                return false
+            }
+        }
     }
 
     func isAttribution(_ text: String) -> Bool {

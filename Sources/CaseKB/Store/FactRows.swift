@@ -75,7 +75,7 @@ struct FactRows: Sendable {
                     entities.append(Row(values: [.text(kind), .text(v), .null], spans: e.sources["\(kind):\(v)"].map { [$0] } ?? []))
                 }
             }
-            for (key, values) in e.analyzeFields {
+            for (key, values) in e.analyzeFields.sorted(by: { $0.key < $1.key }) {   // the same order every run
                 for v in values { entities.append(Row(values: [.text("analyze_field"), .text(v), .text(key)])) }
             }
         }

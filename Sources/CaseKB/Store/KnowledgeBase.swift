@@ -66,7 +66,7 @@ public final class KnowledgeBase: @unchecked Sendable {
             if !migrated { throw StoreError.notFound("\(path) is not a casekb knowledge base (run `casekb ingest` first)") }
         } else {
             // indexes a killed first import left suspended come back before anything else reads or migrates
-            try pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
+            _ = try pool.write { db in try KnowledgeBase.restoreSuspendedIndexes(db) }
             var migrator = DatabaseMigrator()
             for m in try KnowledgeBase.migrations() {
                 migrator.registerMigration(m.name) { db in try db.execute(sql: m.sql) }

@@ -163,7 +163,6 @@ enum ByteText {
     /// `b` lower-cased if it is an ASCII capital letter.
     @inline(__always) static func lowerASCII(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
-    /// Bytes as a string with ASCII letters lower-cased (header names, charset labels; other bytes kept).
     /// Whether `s` starts with `lowerPrefix` (lower-case), ASCII letters of `s` compared in either case.
     static func hasFoldedPrefix(_ s: Substring, _ lowerPrefix: String.UTF8View) -> Bool {
         var i = s.utf8.startIndex
@@ -174,6 +173,7 @@ enum ByteText {
         return true
     }
 
+    /// Bytes as a string with ASCII letters lower-cased (header names, charset labels; other bytes kept).
     static func asciiLowercased(_ bytes: some Sequence<UInt8>) -> String { String(decoding: bytes.map(lowerASCII), as: UTF8.self) }
 
     static func caseVariants(_ b: UInt8) -> [UInt8] { (b | 0x20) &- 0x61 < 26 ? [b | 0x20, b & ~0x20] : [b] }

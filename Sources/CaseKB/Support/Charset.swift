@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -126,9 +127,8 @@ public enum Charset {
 
     /// glibc iconv to UTF-8, replacing undecodable bytes with U+FFFD. Returns nil when iconv does not know `charset`.
     public static func iconvDecode(_ bytes: [UInt8], from charset: String) -> (text: String, replacements: Int)? {
-        let cd = iconv_open("UTF-8", charset)
-        if cd == iconv_t(bitPattern: -1) { return nil }
-        defer { iconv_close(cd) }
+        guard let cd = toUTF8.take(charset) else { return nil }
+        defer { toUTF8.giveBack(cd, charset) }
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 3 / 2 + 16)
         var replacements = 0
@@ -168,5 +168,35 @@ public enum Charset {
             }
         }
         return (String(decoding: out, as: UTF8.self), replacements)
+    }
+
+    /// Conversions to UTF-8 kept open for reuse (see `Converters`).
+    static let toUTF8 = Converters()
+
+    /// Open iconv conversions to UTF-8 by charset, kept for the next text in that charset: opening one finds and sets
+    /// up its tables, which cost more than converting a header word (perf: ≈ 0.5 % of an ingest). A conversion is
+    /// used by one thread at a time: taken out, used, reset to its initial state and given back. At most a few per
+    /// charset stay open.
+    final class Converters: Sendable {
+        struct Open: @unchecked Sendable { var cd: iconv_t }
+        static let keptPerCharset = 4
+        private let idle = Mutex<[String: [Open]]>([:])
+
+        /// An open conversion from `charset`, or nil when iconv does not know it.
+        func take(_ charset: String) -> iconv_t? {
+            if let kept = idle.withLock({ $0[charset]?.popLast() }) { return kept.cd }
+            let cd = iconv_open("UTF-8", charset)
+            return cd == iconv_t(bitPattern: -1) ? nil : cd
+        }
+
+        func giveBack(_ cd: iconv_t, _ charset: String) {
+            _ = iconv(cd, nil, nil, nil, nil)   // back to the initial shift state
+            let kept = idle.withLock { table -> Bool in
+                guard table[charset, default: []].count < Converters.keptPerCharset else { return false }
+                table[charset, default: []].append(Open(cd: cd))
+                return true
+            }
+            if !kept { iconv_close(cd) }
+        }
     }
 }

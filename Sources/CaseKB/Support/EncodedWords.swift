@@ -5,7 +5,16 @@ import Foundation
 public enum EncodedWords {
     public static func decode(_ raw: [UInt8], fallbackCharset: String? = nil) -> String {
         // Fast path: no encoded words.
-        let hasMarker = raw.indices.dropLast().contains { raw[$0] == UInt8(ascii: "=") && raw[$0 + 1] == UInt8(ascii: "?") }
+        let hasMarker = raw.withUnsafeBufferPointer { p -> Bool in
+            guard let base = p.baseAddress else { return false }
+            var i = 0
+            while i + 1 < p.count, let hit = memchr(base + i, 0x3D, p.count - 1 - i) {   // "=?"
+                let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if p[at + 1] == 0x3F { return true }
+                i = at + 1
+            }
+            return false
+        }
         if !hasMarker { return plain(raw, fallbackCharset: fallbackCharset) }
         var result = ""
         var i = 0

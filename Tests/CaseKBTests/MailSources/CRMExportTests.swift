@@ -97,4 +97,22 @@ struct CRMExportTests {
         #expect(r.diagnostics.contains { $0.messageNumber == 3 && $0.message.contains("发件人") })
         #expect(r.diagnostics.allSatisfy { $0.severity == .warning })
     }
+
+    @Test("an export is recognised by a block marker deep in its first 64 KiB, in UTF-8 or GBK; near misses are not exports")
+    func markerDetection() throws {
+        // the marker follows lines of Chinese text and WinDbg values (= signs included) that are not a subject line
+        let lead = "客户描述：升级后蓝屏，驱动 vwifimf.sys 可疑\nrax=0000000000000000 rbx=fffff8012345678\n"
+        let filler = String(repeating: lead, count: 300)
+        func format(_ text: [UInt8]) -> MailFormat? {
+            try? FormatDetector.detect(prefix: text, fileSize: text.count).get()
+        }
+        #expect(format(Array((filler + "====第1封邮件====\n发件人：Li Qi\n").utf8)) == .crmExport)
+        let gbk = try #require(Charset.encode(filler + "====第1封邮件==\n发件人：Li Qi\n", to: "GBK"))
+        #expect(format(gbk) == .crmExport)
+        // three = signs after the UTF-8 words, or the words alone, are no marker
+        #expect(format(Array((filler + "====第1封邮件===\n").utf8)) != .crmExport)
+        #expect(format(Array((filler + "第1封邮件 ====\n").utf8)) != .crmExport)
+        // a marker on the unfinished last line (past the last line break) is not read
+        #expect(format(Array((filler + "====第1封邮件====").utf8)) != .crmExport)
+    }
 }

@@ -319,4 +319,31 @@ struct HeaderValueTests {
             #expect(HeaderValue.parts(raw) == HeaderValue.unescapedParts(raw), "\(raw)")
         }
     }
+
+    @Test("an ASCII value read as bytes gives what the general reading gives")
+    func plainASCIIReading() {
+        let values = ["text/plain; charset=utf-8", "Text/Plain; charset=\"GB2312\"; format=flowed", "  multipart/alternative;\r\n\tboundary=\"----=_Part_1;x\"  ",
+                      "attachment; filename=\"dump; part 1.txt\"; size=2048", "a;;b=;=c", "x; y=\"unterminated", "x; y=\"", "x; Y = \"\" ; y=2",
+                      "", " ", ";", "inline; FILENAME=Report.TXT; name=\"a=b\"", "text/html;charset=\"us-ascii\" ;", "\"quoted;type\"; k=v"]
+        for raw in values {
+            let fast = HeaderValue.plainASCII(raw)
+            #expect(fast != nil, "\(raw)")
+            let general = HeaderValue(reading: raw)
+            #expect(fast?.value == general.value, "\(raw)")
+            #expect(fast?.params == general.params, "\(raw)")
+        }
+        // escapes, RFC 2231 stars and non-ASCII text take the general reading
+        for raw in [#"a; b="c\"d""#, "a; name*=utf-8''%E8%93%9D", "a; name=\"蓝屏.txt\""] { #expect(HeaderValue.plainASCII(raw) == nil, "\(raw)") }
+    }
+
+    @Test("header fields are found by name in any case")
+    func fieldNamesAnyCase() {
+        let mail = Array("Content-TYPE: text/plain; charset=gbk\r\nX-Custom: 1\r\nSubject: =?utf-8?B?6JOd5bGP?= a=?b\r\n\r\nbody\r\n".utf8)
+        let headers = MIMEParser.parseEntity(mail, range: 0..<mail.count, ctx: MIMEParser.Context(), topLevel: true).headers
+        #expect(headers.value("content-type") == "text/plain; charset=gbk")
+        #expect(headers.value("CONTENT-TYPE") == "text/plain; charset=gbk")
+        #expect(headers.value("x-custom") == "1")
+        #expect(headers.value("Subject") == "蓝屏 a=?b")
+        #expect(headers.value("Content-Typ") == nil)
+    }
 }

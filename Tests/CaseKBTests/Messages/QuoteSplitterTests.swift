@@ -136,4 +136,16 @@ struct ThreadingTests {
         // each thread key once, in first-seen order (In-Reply-To is also the last reference: stored once)
         #expect(ThreadKeys(msg("m4", replyTo: "m3", refs: ["m1", "m3"], subject: "Re: 蓝屏", at: 400)).linking == ["mid:m4", "mid:m3", "mid:m1"])
     }
+
+    @Test("the one-pass cue test finds every cue word wherever it stands, and nothing else")
+    func attributionCues() {
+        let cues = QuoteSplitter.attributionCues.map { String(decoding: $0, as: UTF8.self) }
+        var lines = ["", "s", "wrot", "Sen", "WROTE", "sen t", "écri", "写", "作", "rax=fffff801 rbx=0", "On Mon, Li Qi <li.qi@example.com>"]
+        for cue in cues { lines += [cue, "x" + cue, cue + ":", "在 2020年7月30日 " + cue + "：", String(cue.dropLast())] }
+        for line in lines {
+            let expected = cues.contains { line.contains($0) }
+            #expect(QuoteSplitter.hasAttributionCue(line[...]) == expected, "\(line)")
+        }
+    }
 }
+

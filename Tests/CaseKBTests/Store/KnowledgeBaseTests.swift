@@ -538,6 +538,22 @@ struct KnowledgeBaseTests {
 
 @Suite("Stored JSON")
 struct StoredJSONTests {
+    @Test("a case's !analyze fields are stored in field-name order, whatever order the hashing of this process gives")
+    func analyzeFieldOrder() {
+        var k = CaseKnowledge()
+        let names = ["SYMBOL_NAME", "IMAGE_NAME", "FAILURE_BUCKET_ID", "MODULE_NAME", "BUILDLAB_STR", "PROCESS_NAME", "OS_VERSION"]
+        for (n, name) in names.enumerated() { k.entities.analyzeFields[name] = ["v\(n)a", "v\(n)b"] }
+        let rows = FactRows(knowledge: k, signature: nil).entities.filter { row in
+            if case .text("analyze_field")? = row.values.first { return true }
+            return false
+        }
+        let stored = rows.map { row -> String in
+            if case .text(let name) = row.values[2], case .text(let value) = row.values[1] { return name + "=" + value }
+            return "?"
+        }
+        #expect(stored == names.sorted().flatMap { name in k.entities.analyzeFields[name, default: []].map { name + "=" + $0 } })
+    }
+
     @Test("hand-encoded arrays decode back to the same values")
     func roundTrip() throws {
         let strings = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{01}\u{1F}", "蓝屏 0x50", "", "/slash/", "emoji 🧪"]

@@ -204,4 +204,27 @@ struct ByteTextTests {
         #expect("\u{2028}\n Subject \r\n".trimmingSpacesAndNewlines() == "Subject")
         #expect("\n蓝屏\n".trimmingSpaces() == "\n蓝屏\n")
     }
+
+    @Test("reused conversions start clean: after a bad byte, an unfinished shift, and on many threads at once")
+    func reusedConversions() async {
+        // ISO-2022-JP keeps a shift state: text left shifted (ESC $ B, no way back) must not shift the next text
+        #expect(Charset.decode([0x1B, 0x24, 0x42] + Array("F|K\\".utf8), label: "iso-2022-jp").text == "日本")
+        #expect(Charset.decode(Array("F|K\\".utf8), label: "iso-2022-jp").text == "F|K\\")
+        let bad: [UInt8] = [0xC0, 0xB6, 0xFF, 0xC6, 0xC1]
+        #expect(Charset.iconvDecode(bad, from: "GB18030")?.replacements == 1)
+        #expect(Charset.decode([0xC0, 0xB6, 0xC6, 0xC1], label: "gbk").text == "蓝屏")
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for k in 0..<16 {
+                group.addTask {
+                    (0..<200).allSatisfy { _ in
+                        k % 2 == 0 ? Charset.decode([0xC0, 0xB6, 0xC6, 0xC1], label: "gb2312").text == "蓝屏"
+                                   : Charset.decode([0xC2, 0xC5, 0xAB, 0xCC], label: "big5").text == "藍屏"
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 16 && results.allSatisfy { $0 })
+    }
 }
+
