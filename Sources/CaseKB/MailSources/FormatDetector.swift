@@ -92,24 +92,25 @@ public enum FormatDetector {
         return .failure(NotMail(reason: "unrecognised format: no mail headers, mbox 'From ' line or CRM export header in the first lines"))
     }
 
-    /// The words before a CRM export's `====` block markers, in UTF-8 and GBK: 封邮件 ("…th mail").
+    /// The words before a CRM export's block markers, in UTF-8 (then `====`) and GBK (then `==`): 封邮件 ("…th mail").
     static let crmMarkerWords: [[UInt8]] = [Array("封邮件".utf8), [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE]]
-    /// How many `=` follow them in each encoding's marker.
-    static let crmMarkerEquals = [4, 2]
 
     /// Whether bytes `0..<end` hold a CRM block marker: 封邮件 followed by `====` (UTF-8) or `==` (GBK). Found from
-    /// its `=` bytes, which are rare in mail text, not from the lead bytes of 封, which Chinese text is full of.
+    /// its `==`, which mail text seldom holds (quoted-printable writes `=` as `=3D`), not from the lead byte of 封,
+    /// which Chinese text is full of.
     static func hasCRMMarker(_ p: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {
         guard let base = p.baseAddress else { return false }
+        let utf8Words = crmMarkerWords[0], gbkWords = crmMarkerWords[1]
+        func wordsBefore(_ at: Int, _ words: [UInt8]) -> Bool {
+            at >= words.count && zip(words.indices, words).allSatisfy { p[at - words.count + $0] == $1 }
+        }
         var i = 0
-        while i < end, let hit = memchr(base + i, 0x3D, end - i) {
+        while i + 1 < end, let hit = memchr(base + i, 0x3D, end - 1 - i) {
             let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-            for (words, equals) in zip(crmMarkerWords, crmMarkerEquals) where at >= words.count && at + equals <= end {
-                var k = 0
-                while k < equals, p[at + k] == 0x3D { k += 1 }
-                guard k == equals else { continue }
-                if zip(words.indices, words).allSatisfy({ p[at - words.count + $0] == $1 }) { return true }
-            }
+            // a lone `=` (a quoted-printable escape): no pair can start before the byte after the next
+            guard p[at + 1] == 0x3D else { i = at + 2; continue }
+            if wordsBefore(at, gbkWords) { return true }
+            if at + 4 <= end, p[at + 2] == 0x3D, p[at + 3] == 0x3D, wordsBefore(at, utf8Words) { return true }
             i = at + 1
         }
         return false

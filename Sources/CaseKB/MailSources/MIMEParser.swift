@@ -7,11 +7,10 @@ public struct MIMEHeaders: Sendable {
     public var fallbackCharset: String? = nil
 
     public func raw(_ name: String) -> [UInt8]? {
-        // field names are stored lower-case; `name` is compared in either case without making a lower-cased copy
-        let n = name.utf8
-        return fields.first(where: { f in
-            f.name.utf8.count == n.count && zip(f.name.utf8, n).allSatisfy { $0 == ($1 < 0x80 ? ByteText.lowerASCII($1) : $1) }
-        })?.raw
+        // field names are stored lower-case: a name asked for in lower case (as casekb's own lookups are) is
+        // compared as it is, without a lower-cased copy
+        let n = name.utf8.allSatisfy({ $0 &- 0x41 >= 26 }) ? name : name.lowercased()
+        return fields.first(where: { $0.name == n })?.raw
     }
 
     /// The decoded value of the first field called `name`.
@@ -238,7 +237,7 @@ public enum MIMEParser {
         var body = rendered.text
         for fwd in rendered.forwarded {
             if quoteStart == nil { quoteStart = body.endIndex }
-            let hdr = ["From: " + (fwd.headers.value("From") ?? ""), "Date: " + (fwd.headers.value("Date") ?? ""), "Subject: " + (fwd.headers.value("Subject") ?? "")]
+            let hdr = ["From: " + (fwd.headers.value("from") ?? ""), "Date: " + (fwd.headers.value("date") ?? ""), "Subject: " + (fwd.headers.value("subject") ?? "")]
             body += "\n---------- Forwarded message ----------\n" + hdr.joined(separator: "\n") + "\n\n" + fwd.body
             if let q = quoteStart, q == rendered.text.endIndex { quoteStart = body.utf8.index(body.utf8.startIndex, offsetBy: rendered.text.utf8.count) }
         }
@@ -317,7 +316,7 @@ public enum MIMEParser {
     }
 
     static func contentType(_ h: MIMEHeaders) -> HeaderValue {
-        HeaderValue(h.value("Content-Type") ?? "text/plain")
+        HeaderValue(h.value("content-type") ?? "text/plain")
     }
 
     /// Between alternatives, the plain part is chosen unless it is much shorter: under 60 % of the HTML's visible text.
@@ -399,7 +398,7 @@ public enum MIMEParser {
     }
 
     static func renderLeaf(_ bytes: [UInt8], _ entity: Entity, type: String, ct: HeaderValue, ctx: Context, into r: inout Rendered, plainLength: Int? = nil) {
-        let disposition = HeaderValue(entity.headers.value("Content-Disposition") ?? "")
+        let disposition = HeaderValue(entity.headers.value("content-disposition") ?? "")
         let filename = disposition.params["filename"] ?? ct.params["name"]
         let lowerName = filename?.lowercased() ?? ""
         let textLikeName = lowerName.hasSuffix(".txt") || lowerName.hasSuffix(".log") || lowerName.hasSuffix(".out")
@@ -445,7 +444,7 @@ public enum MIMEParser {
     }
 
     static func transferEncoding(_ entity: Entity) -> String {
-        (entity.headers.value("Content-Transfer-Encoding") ?? "7bit").lowercased().trimmingSpaces()
+        (entity.headers.value("content-transfer-encoding") ?? "7bit").lowercased().trimmingSpaces()
     }
 
     static func decodeTransfer(_ bytes: [UInt8], _ entity: Entity, ctx: Context) -> [UInt8] {

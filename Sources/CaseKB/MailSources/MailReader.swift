@@ -176,23 +176,23 @@ public enum MailReader {
         func make(_ p: ParsedMail, forwarded: Bool) -> Message {
             let h = p.headers
             let ids = { (name: String) -> [String] in messageIDs(h.value(name) ?? "") }
-            var sent = h.value("Date").flatMap { MailDate.parseRFC5322($0) ?? MailDate.parseISOLike($0) }
-            if sent == nil, let received = h.value("Received"), let semi = received.lastIndex(of: ";") {
+            var sent = h.value("date").flatMap { MailDate.parseRFC5322($0) ?? MailDate.parseISOLike($0) }
+            if sent == nil, let received = h.value("received"), let semi = received.lastIndex(of: ";") {
                 sent = MailDate.parseRFC5322(String(received[received.index(after: semi)...]))
             }
             // masked before the split (masking keeps lines, so the HTML quote marker's line still holds)
             let quoteLine = p.htmlQuoteStart.flatMap { QuoteSplitter.line(of: $0, in: p.body) }
             let message = Message(
                 source: SourceLocation(file: file, format: format, index: index, byteOffset: byteOffset),
-                messageID: ids("Message-ID").first,
-                inReplyTo: ids("In-Reply-To").first,
-                references: ids("References"),
-                conversationID: h.value("Thread-Index").flatMap(conversationID),
-                from: MailAddress.parse(h.value("From") ?? h.value("Sender") ?? ""),
-                to: AddressList.parse(h.value("To") ?? ""),
-                cc: AddressList.parse(h.value("Cc") ?? ""),
+                messageID: ids("message-id").first,
+                inReplyTo: ids("in-reply-to").first,
+                references: ids("references"),
+                conversationID: h.value("thread-index").flatMap(conversationID),
+                from: MailAddress.parse(h.value("from") ?? h.value("sender") ?? ""),
+                to: AddressList.parse(h.value("to") ?? ""),
+                cc: AddressList.parse(h.value("cc") ?? ""),
                 sent: sent,
-                subject: ByteText.replacing(0x0A, with: 0x20, in: h.value("Subject") ?? ""),
+                subject: ByteText.replacing(0x0A, with: 0x20, in: h.value("subject") ?? ""),
                 body: redactor.map { $0.redact(p.body) } ?? p.body,
                 attachments: p.attachments,
                 isForwardedCopy: forwarded,

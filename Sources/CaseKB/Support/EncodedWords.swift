@@ -62,8 +62,8 @@ public enum EncodedWords {
             i += 1
         }
         guard i + 2 < n else { return nil }
-        var charset = String(decoding: raw[csStart..<i], as: UTF8.self)
-        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }   // RFC 2231 language suffix
+        // (an RFC 2231 language suffix after `*` dropped)
+        let charset = String(decoding: raw[csStart..<(raw[csStart..<i].firstIndex(of: 0x2A) ?? i)], as: UTF8.self)
         let enc = raw[i + 1] | 0x20
         guard enc == UInt8(ascii: "b") || enc == UInt8(ascii: "q"), raw[i + 2] == UInt8(ascii: "?") else { return nil }
         let textStart = i + 3

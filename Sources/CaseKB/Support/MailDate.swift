@@ -31,6 +31,105 @@ public enum MailDate {
 
     /// RFC 5322 date, e.g. `Wed, 13 Sep 2017 13:05:45 +0200 (CEST)`; tolerant of missing seconds, two-digit years and zone names.
     public static func parseRFC5322(_ value: String) -> Date? {
+        var copy = value
+        switch copy.withUTF8({ parseRFC5322ASCII($0) }) {
+        case .read(let date): return date
+        case .notRead: return parseRFC5322Tokens(value)
+        }
+    }
+
+    /// What the byte-level reading of a date made of it.
+    enum ByteReading { case read(Date?), notRead }
+
+    /// The reading `parseRFC5322Tokens` gives, taken from the bytes without making a string per token, for the
+    /// usual ASCII date whose numbers are plain digits; `.notRead` for the rest (non-ASCII text, fractional or
+    /// overlong numbers), which the token reading takes.
+    static func parseRFC5322ASCII(_ p: UnsafeBufferPointer<UInt8>) -> ByteReading {
+        var n = p.count
+        for k in 0..<n {
+            if p[k] >= 0x80 { return .notRead }
+            if p[k] == 0x28 { n = k; break }   // a ( comment ends the date
+        }
+        @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+        @inline(__always) func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+        /// `Int(text)`: an optional sign, then digits; nil for anything else; `.none` for more digits than an Int
+        /// surely holds (left to the token reading).
+        func integer(_ a: Int, _ b: Int) -> Int?? {
+            var k = a, negative = false
+            if k < b, p[k] == 0x2B || p[k] == 0x2D { negative = p[k] == 0x2D; k += 1 }
+            guard k < b else { return .some(nil) }
+            guard b - k <= 18 else { return .none }
+            var v = 0
+            while k < b { guard isDigit(p[k]) else { return .some(nil) }; v = v * 10 + Int(p[k] &- 0x30); k += 1 }
+            return .some(negative ? -v : v)
+        }
+        var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
+        var start = 0
+        for end in 0...n {
+            guard end == n || p[end] == 0x20 || p[end] == 0x09 || p[end] == 0x2C else { continue }
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            let a = start, b = end
+            let first = p[a]
+            let wordLike = !(isDigit(first) || first == 0x2B || first == 0x2D)
+            if month == nil, wordLike, b - a >= 3, (a..<b).allSatisfy({ isLetter(p[$0]) }),
+               let m = monthNumber(p[a] | 0x20, p[a + 1] | 0x20, p[a + 2] | 0x20) { month = m; continue }
+            if time == nil, (a..<b).contains(where: { p[$0] == 0x3A }) {
+                var nums: [Int] = []
+                var partStart = a, index = 0
+                for k in a...b where k == b || p[k] == 0x3A {
+                    defer { partStart = k + 1 }
+                    guard k > partStart else { continue }   // empty parts are skipped, as split does
+                    if index == 2, !(partStart..<k).allSatisfy({ isDigit(p[$0]) }) { return .notRead }   // a fraction
+                    guard let v = integer(partStart, k) else { return .notRead }
+                    if let v { nums.append(v) }
+                    index += 1
+                }
+                if nums.count >= 2 { time = nums }
+                continue
+            }
+            if b - a == 5, first == 0x2B || first == 0x2D {
+                guard let v = integer(a + 1, b) else { return .notRead }
+                if let v {
+                    offset = (first == 0x2D ? -1 : 1) * ((v / 100) * 60 + v % 100)
+                    continue
+                }
+            }
+            if wordLike, b - a <= 4 {
+                if let z = zoneNames[ByteText.asciiLowercased(UnsafeBufferPointer(rebasing: p[a..<b]))] { offset = z; continue }
+            }
+            guard let parsed = integer(a, b) else { return .notRead }
+            if let v = parsed {
+                if day == nil && v <= 31 && b - a <= 2 { day = v } else if year == nil { year = v < 50 ? 2000 + v : (v < 100 ? 1900 + v : v) }
+            }
+        }
+        guard let d = day, let m = month, let y = year else { return .read(nil) }
+        let tm = time ?? [0, 0, 0]
+        return .read(instant(year: y, month: m, day: d, hour: tm[0], minute: tm.count > 1 ? tm[1] : 0, second: tm.count > 2 ? tm[2] : 0,
+                             fraction: 0, offsetMinutes: offset))
+    }
+
+    /// The number of the month whose name starts with these three lower-case letters, or nil.
+    static func monthNumber(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
+        switch (a, b, c) {
+        case (0x6A, 0x61, 0x6E): return 1    // jan
+        case (0x66, 0x65, 0x62): return 2    // feb
+        case (0x6D, 0x61, 0x72): return 3    // mar
+        case (0x61, 0x70, 0x72): return 4    // apr
+        case (0x6D, 0x61, 0x79): return 5    // may
+        case (0x6A, 0x75, 0x6E): return 6    // jun
+        case (0x6A, 0x75, 0x6C): return 7    // jul
+        case (0x61, 0x75, 0x67): return 8    // aug
+        case (0x73, 0x65, 0x70): return 9    // sep
+        case (0x6F, 0x63, 0x74): return 10   // oct
+        case (0x6E, 0x6F, 0x76): return 11   // nov
+        case (0x64, 0x65, 0x63): return 12   // dec
+        default: return nil
+        }
+    }
+
+    /// The RFC 5322 reading, token by token, for any text.
+    static func parseRFC5322Tokens(_ value: String) -> Date? {
         // tokens split at spaces, tabs and commas among the UTF-8 bytes, up to a `(` comment
         var tokens: [String] = []
         var bytes = Array(value.utf8)
@@ -51,7 +150,11 @@ public enum MailDate {
                 let parts = t.utf8.split(separator: 0x3A).map { Substring($0) }
                 var nums: [Int] = []
                 for (k, p) in parts.enumerated() {
-                    if k == 2, let d = Double(p) { nums.append(Int(d)); fraction = d - Double(Int(d)) } else if let v = Int(p) { nums.append(v) }
+                    if k == 2, let d = Double(p) {
+                        // seconds out of range make no date (and "inf" or "1e300" must not reach Int(_:), which traps)
+                        guard d.isFinite, abs(d) < 1e9 else { return nil }
+                        nums.append(Int(d)); fraction = d - Double(Int(d))
+                    } else if let v = Int(p) { nums.append(v) }
                 }
                 if nums.count >= 2 { time = nums }
                 continue

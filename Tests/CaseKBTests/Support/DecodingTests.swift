@@ -123,6 +123,31 @@ struct DecodingTests {
         #expect(MailDate.parse("Mon Aug 17 14:53:31 2020").map(MailDate.iso) == "2020-08-17T14:53:31.000Z")
         #expect(MailDate.parse("not a date") == nil)
     }
+
+    @Test("RFC 5322 dates read as bytes give what the token reading gives; a seconds field of inf or 1e300 makes no date")
+    func dateReadings() {
+        var values = ["Wed, 13 Sep 2017 13:05:45 +0200", "13 Sep 17 13:05 GMT", "Tue, 9 May 2023 16:48:09 +0200 (CEST)", "Mon,  1 Jan 2024 00:00:00 -0000",
+                      "1 jan 99 23:59:60 PDT", "Thu, 31 Dec 1970 24:00:00 +0000", "Sat, 32 Jan 2020 10:00:00 +0000", "Fri, 3 Febr 2020 1:2:3 EST",
+                      "3 Feb 2020 10:00 -+100", "3 Feb 2020 10:00:+5 +0530", "Sun, 5 Mar 2023 ::10:20:30 Z", "5 Mar 2023 10 +0800",
+                      "5 Mar 2023 10:20:30:40 cest", "5 Mar 49 10:20", "5 Mar 50 10:20", "5 Mar 0 10:20", "-5 Mar 2023 10:20", "Mar 5 2023",
+                      "5 Mar 2023 10:20:99999999999", "5 Mar 2023 10:20:999999999999999999999", "5 Mar 2023 10:20:07.25 +0100",
+                      "5 mar1 2023", "5 March 2023 07:08", "5,Mar,2023,07:08:09,+0000", "", "   ", "(comment only)", "Mon, 5 Mar 2023 07:08:09 +0000 (UTC)x"]
+        for day in [1, 9, 10, 28, 31] { for zone in ["+0000", "-0800", "+0545", "UT", "Z", "JST", "xyz"] { values.append("Fri, \(day) Nov 2023 08:09:10 \(zone)") } }
+        for v in values {
+            var bytes = v
+            let fast = bytes.withUTF8 { MailDate.parseRFC5322ASCII($0) }
+            if case .read(let date) = fast {
+                #expect(date == MailDate.parseRFC5322Tokens(v), "\(v)")
+            } else {
+                #expect(v.contains(".") || v.contains(":+") || v.contains("999999999999999999999"), "read by tokens: \(v)")
+            }
+        }
+        #expect(MailDate.parseRFC5322("Mon, 5 Mar 2023 07:08:inf +0000") == nil)
+        #expect(MailDate.parseRFC5322("Mon, 5 Mar 2023 07:08:1e300 +0000") == nil)
+        #expect(MailDate.parseRFC5322("Mon, 5 Mar 2023 07:08:nan +0000") == nil)
+        #expect(MailDate.parseRFC5322("Mon, 5 Mar 2023 07:08:09.5 +0000").map(MailDate.iso) == "2023-03-05T07:08:09.500Z")
+        #expect(MailDate.parseRFC5322("Mon, 5 Mär 2023 07:08:09 +0000") == nil)
+    }
 }
 
 @Suite("HTML to text")
