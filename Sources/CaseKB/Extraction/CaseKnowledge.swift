@@ -336,8 +336,9 @@ public struct CaseKnowledge: Sendable, Codable {
                 if canonical != "nt" { componentsAbove.insert(canonical) }
             }
         }
-        for (key, values) in k.entities.analyzeFields where key == "IMAGE_NAME" || key == "MODULE_NAME" {
-            for v in values { add(v, 2, "!analyze \(key)") }
+        // (the two fields in a fixed order: a dictionary's order changes from run to run, and with it the evidence's)
+        for key in ["IMAGE_NAME", "MODULE_NAME"] {
+            for v in k.entities.analyzeFields[key] ?? [] { add(v, 2, "!analyze \(key)") }
         }
         for r in k.recommendations {
             if let t = r.target, t.lowercased().hasSuffix(".sys") { add(t, 2, "advice: \(r.action) \(t)") }
@@ -345,8 +346,8 @@ public struct CaseKnowledge: Sendable, Codable {
         for f in perMessage { for b in f.blamedInProse { add(b, 1, "blamed in message text") } }
         // no third-party suspect at all: !analyze's own blame may name a Windows component (vmswitch fixed by a KB)
         if !score.values.contains(where: { $0 >= 1.5 }) {
-            for (key, values) in k.entities.analyzeFields where key == "IMAGE_NAME" || key == "MODULE_NAME" {
-                for v in values { addWindows(v, 2, "!analyze \(key)") }
+            for key in ["IMAGE_NAME", "MODULE_NAME"] {
+                for v in k.entities.analyzeFields[key] ?? [] { addWindows(v, 2, "!analyze \(key)") }
             }
         }
         return score.filter { $0.value >= 1.5 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }

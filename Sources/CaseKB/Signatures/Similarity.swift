@@ -269,8 +269,10 @@ extension KnowledgeBase {
     /// lookup reads a few hundred index entries, never every case. `before` keeps only cases that started earlier;
     /// `excluding` drops one case (the query's own). `withAdvice: false` leaves the results' recommendations out
     /// (the ingest's links do not show them). `frequencies` caches what one read snapshot gives for many lookups.
+    /// `credibleOnly` leaves out the results of confidence `.none` (ranked last), whose reasons are then never listed.
     public func similar(to q: CrashSignature, limit: Int = 5, excluding: Int64? = nil, before: Int64? = nil,
-                        frequencies: TermFrequencies? = nil, candidates: Int = 60, withAdvice: Bool = true, db: Database) throws -> [SimilarCase] {
+                        frequencies: TermFrequencies? = nil, candidates: Int = 60, withAdvice: Bool = true, credibleOnly: Bool = false,
+                        db: Database) throws -> [SimilarCase] {
         let n = Double(try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM cases")) ?? 0)
         guard n > 0, !q.isEmpty else { return [] }
         let cache = frequencies ?? TermFrequencies()
@@ -344,7 +346,7 @@ extension KnowledgeBase {
             if ca != cb { return ca > cb }
             return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id
         }
-        return try scored.prefix(limit).map { id, sim, confidence, index in
+        return try scored.prefix(limit).filter { !credibleOnly || $0.confidence != .none }.map { id, sim, confidence, index in
             let candidate = scoredCandidates[index]
             let shared = scorer.sharedTerms(q, candidate.terms)
             assert(shared == scorer.score(q, candidate.terms, idf: idf).shared, "shared terms differ")

@@ -614,7 +614,7 @@ public final class Ingester: @unchecked Sendable {
         let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
         let sig = try rebuiltSignatures[caseID] ?? storedSignature(caseID, db: db)
         guard !sig.isEmpty else { return out }
-        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, withAdvice: false, db: db) where s.confidence != .none {
+        for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, withAdvice: false, credibleOnly: true, db: db) {
             out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
         return out
@@ -641,7 +641,7 @@ public final class Ingester: @unchecked Sendable {
             let sig = try self.storedSignature(id, db: db)
             guard !sig.isEmpty, let first = firstSent[id] else { return [] }
             var out: [Int64] = []
-            for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, withAdvice: false, db: db) where s.confidence != .none {
+            for s in try self.kb.similar(to: sig, limit: 10, excluding: id, before: nil, frequencies: frequencies, candidates: 25, withAdvice: false, credibleOnly: true, db: db) {
                 guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, first_sent, dirty FROM cases WHERE key = ?"), arguments: [s.case]) else { continue }
                 let other: Int64 = row[0], otherFirst: Int64? = row[1], otherDirty: Int = row[2]
                 if otherDirty == 0, let otherFirst, otherFirst > first { out.append(other) }
