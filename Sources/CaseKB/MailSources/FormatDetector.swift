@@ -24,7 +24,9 @@ public enum FormatDetector {
             return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
         }
         if let nul { return .failure(NotMail(reason: "binary data, not mail (NUL byte at byte \(nul))")) }
-        if MIMEParser.looksBinary(prefix[...]) { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
+        // (no NUL in the first 8 KiB, as just checked: control bytes are what is left of `MIMEParser.looksBinary`)
+        let controls = prefix.withUnsafeBufferPointer { p in MIMEParser.controlBytes(UnsafeBufferPointer(rebasing: p.prefix(8192))) }
+        if controls * 10 > min(8192, prefix.count) { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
         var bytes = prefix[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let lastNewline = bytes.withUnsafeBufferPointer { p -> Int? in
@@ -96,22 +98,34 @@ public enum FormatDetector {
     static let crmMarkerWords: [[UInt8]] = [Array("封邮件".utf8), [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE]]
 
     /// Whether bytes `0..<end` hold a CRM block marker: 封邮件 followed by `====` (UTF-8) or `==` (GBK). Found from
-    /// its `==`, which mail text seldom holds (quoted-printable writes `=` as `=3D`), not from the lead byte of 封,
-    /// which Chinese text is full of.
+    /// its `==`, eight bytes at a time: mail text seldom holds two `=` together (quoted-printable writes `=` as
+    /// `=3D`), while the lead byte of 封 fills Chinese text and single `=` fill quoted-printable text.
     static func hasCRMMarker(_ p: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {
-        guard let base = p.baseAddress else { return false }
+        guard let base = p.baseAddress, end <= p.count else { return false }
         let utf8Words = crmMarkerWords[0], gbkWords = crmMarkerWords[1]
         func wordsBefore(_ at: Int, _ words: [UInt8]) -> Bool {
             at >= words.count && zip(words.indices, words).allSatisfy { p[at - words.count + $0] == $1 }
         }
+        /// Whether the `==` at `at` ends a marker.
+        func marker(at: Int) -> Bool {
+            wordsBefore(at, gbkWords) || (at + 4 <= end && p[at + 2] == 0x3D && p[at + 3] == 0x3D && wordsBefore(at, utf8Words))
+        }
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, equals: UInt64 = 0x3D3D_3D3D_3D3D_3D3D
         var i = 0
-        while i + 1 < end, let hit = memchr(base + i, 0x3D, end - 1 - i) {
-            let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-            // a lone `=` (a quoted-printable escape): no pair can start before the byte after the next
-            guard p[at + 1] == 0x3D else { i = at + 2; continue }
-            if wordsBefore(at, gbkWords) { return true }
-            if at + 4 <= end, p[at + 2] == 0x3D, p[at + 3] == 0x3D, wordsBefore(at, utf8Words) { return true }
-            i = at + 1
+        // windows of 8 bytes, 7 apart: each holds the pairs starting at its first 7 bytes
+        while i + 8 <= end {
+            let e = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ equals
+            let isEquals = ~(((e & low7) &+ low7) | e | low7)   // 0x80 in each byte that is `=`
+            var pairs = isEquals & (isEquals >> 8)              // … whose next byte is `=` too
+            while pairs != 0 {
+                if marker(at: i + pairs.trailingZeroBitCount / 8) { return true }
+                pairs &= pairs - 1
+            }
+            i += 7
+        }
+        while i + 1 < end {
+            if p[i] == 0x3D, p[i + 1] == 0x3D, marker(at: i) { return true }
+            i += 1
         }
         return false
     }

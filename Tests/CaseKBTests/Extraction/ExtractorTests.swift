@@ -265,6 +265,21 @@ struct OtherExtractorTests {
         #expect(r.redact(thread) == masked)
     }
 
+    @Test("quote marks and indentation before a line change nothing in how it is masked (the memo keys lines without them)")
+    func quoteMarksMaskedAlike() throws {
+        let r = try Redactor()
+        let lines = ["手机：13800138000", "身份证号：110223198601270039", "+86 138 0013 8000", "TEL：0756-3395361", "(02) 2388-1234",
+                     "+86 (510) 66657739", "Phone: 555 0100 22", "86-13912345678", "座机：：  010 1234", "13800138000", "0756-3395361 ok",
+                     "tel 1 ------ 2", "Mobile:+1 425 555 0100", "x13800138000", "Arg4: 0000000000000002"]
+        for line in lines {
+            let plain = r.redactLine(line)
+            for prefix in ["> ", ">> ", "> > ", "\t", "   ", ">\t", ">"] {
+                #expect(r.redactLine(prefix + line) == prefix + plain, "\(prefix)\(line)")
+                #expect(r.redact(prefix + line + "\n") == prefix + plain + "\n", "\(prefix)\(line)")
+            }
+        }
+    }
+
     @Test("the cheap PII test lets every maskable form through and keeps dates, times and WinDbg values out")
     func piiPrefilter() {
         for text in ["身份证号：110223198601270039", "手机：13800138000", "+86 138 0013 8000", "138 0013 8000", "TEL：0756-3395361",

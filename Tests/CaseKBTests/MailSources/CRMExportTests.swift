@@ -109,6 +109,13 @@ struct CRMExportTests {
         #expect(format(Array((filler + "====第1封邮件====\n发件人：Li Qi\n").utf8)) == .crmExport)
         let gbk = try #require(Charset.encode(filler + "====第1封邮件==\n发件人：Li Qi\n", to: "GBK"))
         #expect(format(gbk) == .crmExport)
+        // at every alignment of the eight-byte scan, and in its last bytes
+        for pad in 0..<16 {
+            let padding = String(repeating: "x", count: pad)
+            #expect(format(Array((filler + padding + "====第1封邮件====\n").utf8)) == .crmExport, "pad \(pad)")
+            #expect(format(try #require(Charset.encode(filler + padding + "第2封邮件==\n", to: "GBK"))) == .crmExport, "GBK pad \(pad)")
+            #expect(format(Array((filler + padding + "====第1封邮件===\n").utf8)) != .crmExport, "pad \(pad)")
+        }
         // three = signs after the UTF-8 words, or the words alone, are no marker
         #expect(format(Array((filler + "====第1封邮件===\n").utf8)) != .crmExport)
         #expect(format(Array((filler + "第1封邮件 ====\n").utf8)) != .crmExport)
