@@ -98,7 +98,7 @@ public enum FormatDetector {
     static let crmMarkerWords: [[UInt8]] = [Array("封邮件".utf8), [0xB7, 0xE2, 0xD3, 0xCA, 0xBC, 0xFE]]
 
     /// Whether bytes `0..<end` hold a CRM block marker: 封邮件 followed by `====` (UTF-8) or `==` (GBK). Found from
-    /// its `==`, eight bytes at a time: mail text seldom holds two `=` together (quoted-printable writes `=` as
+    /// its `==`, sixteen bytes at a time: mail text seldom holds two `=` together (quoted-printable writes `=` as
     /// `=3D`), while the lead byte of 封 fills Chinese text and single `=` fill quoted-printable text.
     static func hasCRMMarker(_ p: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {
         guard let base = p.baseAddress, end <= p.count else { return false }
@@ -110,18 +110,17 @@ public enum FormatDetector {
         func marker(at: Int) -> Bool {
             wordsBefore(at, gbkWords) || (at + 4 <= end && p[at + 2] == 0x3D && p[at + 3] == 0x3D && wordsBefore(at, utf8Words))
         }
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, equals: UInt64 = 0x3D3D_3D3D_3D3D_3D3D
+        let equals = SIMD16<UInt8>(repeating: 0x3D)
         var i = 0
-        // windows of 8 bytes, 7 apart: each holds the pairs starting at its first 7 bytes
-        while i + 8 <= end {
-            let e = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ equals
-            let isEquals = ~(((e & low7) &+ low7) | e | low7)   // 0x80 in each byte that is `=`
-            var pairs = isEquals & (isEquals >> 8)              // … whose next byte is `=` too
-            while pairs != 0 {
-                if marker(at: i + pairs.trailingZeroBitCount / 8) { return true }
-                pairs &= pairs - 1
+        // sixteen pair starts at a time: a byte that is `=` and whose next byte is `=` too
+        while i + 17 <= end {
+            let here = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
+            let next = UnsafeRawPointer(base + i + 1).loadUnaligned(as: SIMD16<UInt8>.self)
+            let pairs = (here .== equals) .& (next .== equals)
+            if any(pairs) {
+                for lane in 0..<16 where pairs[lane] { if marker(at: i + lane) { return true } }
             }
-            i += 7
+            i += 16
         }
         while i + 1 < end {
             if p[i] == 0x3D, p[i + 1] == 0x3D, marker(at: i) { return true }

@@ -39,9 +39,12 @@ public struct Redactor: @unchecked Sendable {
     }
 
     /// Whether bytes of `s` could hold a number one of the patterns masks — the cheap test that keeps the regular
-    /// expressions off nearly every line (dates, times, WinDbg values). True when the text has:
-    /// - a group of exactly 7–8, 11, 13 (86 + mobile) or 17–18 digits (17 + X) standing alone (landline, mobile, ID);
-    /// - digit groups of at most 8 joined by single spaces or dashes, 11 digits or more in all ("138 1234 5678");
+    /// expressions off nearly every line (dates, times, WinDbg values). It must hold for every line a pattern masks
+    /// (tests check each form at every offset). True when the text has:
+    /// - a group of exactly 11, 13 (86 + mobile) or 17–18 digits (17 + X) with no letter or digit on either side
+    ///   (mobile, ID), or of 7–8 after a space or dash (the local number after an area code);
+    /// - digit groups of at most 8 joined by single spaces or dashes, 11 digits or more from a group with no letter
+    ///   or digit before it ("138 1234 5678", also after "+0x0 " or a 9-digit group);
     /// - `(0` (an area code in parentheses), `+86`, or a phone label (tel, phone, mobile, 电话, 手机, 座机…).
     static func mayHoldPII(_ s: Substring) -> Bool {
         var copy = s
@@ -83,20 +86,58 @@ public struct Redactor: @unchecked Sendable {
 
     static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         byteRoles.withUnsafeBufferPointer { roles in
-            labelPairs.withUnsafeBufferPointer { pairs in mayHoldPII(p, roles: roles, labelPairs: pairs) }
+            labelPairs.withUnsafeBufferPointer { pairs in
+                labelStarts.withUnsafeBufferPointer { starts in mayHoldPII(p, roles: roles, labelPairs: pairs, labelStarts: starts) }
+            }
         }
     }
 
-    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>, labelPairs: UnsafeBufferPointer<UInt64>) -> Bool {
+    /// The first two bytes of each phone label as vectors, for the sixteen-byte skip in `mayHoldPII`: a byte, its
+    /// next byte, and for each the bits that fold an ASCII letter's case (0x20, or 0 for other bytes).
+    struct LabelStart { var first, firstFold, second, secondFold: SIMD16<UInt8> }
+    static let labelStarts: [LabelStart] = {
+        var seen = Set<[UInt8]>()
+        return phoneLabels.compactMap { label -> LabelStart? in
+            guard label.count >= 2, seen.insert(Array(label.prefix(2))).inserted else { return nil }
+            func fold(_ b: UInt8) -> UInt8 { ByteText.caseVariants(b).count > 1 ? 0x20 : 0 }
+            return LabelStart(first: SIMD16(repeating: label[0]), firstFold: SIMD16(repeating: fold(label[0])),
+                              second: SIMD16(repeating: label[1]), secondFold: SIMD16(repeating: fold(label[1])))
+        }
+    }()
+
+    /// Which of the sixteen bytes from `k` (seventeen readable) can start anything the scan below acts on: a digit,
+    /// `(`, `+`, or the first two bytes of a phone label. Every other byte it would step over.
+    @inline(__always)
+    private static func mayStartPII(_ base: UnsafePointer<UInt8>, _ k: Int, _ starts: UnsafeBufferPointer<LabelStart>) -> SIMDMask<SIMD16<Int8>> {
+        let a = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD16<UInt8>.self)
+        let b = UnsafeRawPointer(base + k + 1).loadUnaligned(as: SIMD16<UInt8>.self)
+        var m = (a &- SIMD16(repeating: 0x30)) .< SIMD16(repeating: 10)
+        m .|= a .== SIMD16(repeating: 0x28)
+        m .|= a .== SIMD16(repeating: 0x2B)
+        for s in starts { m .|= ((a | s.firstFold) .== s.first) .& ((b | s.secondFold) .== s.second) }
+        return m
+    }
+
+    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>, labelPairs: UnsafeBufferPointer<UInt64>,
+                                   labelStarts: UnsafeBufferPointer<LabelStart>) -> Bool {
         let n = p.count
         @inline(__always) func digit(_ k: Int) -> Bool { k >= 0 && k < n && (p[k] &- 0x30) < 10 }
-        @inline(__always) func wordish(_ k: Int) -> Bool {
+        /// A letter or digit: what the patterns' look-arounds forbid next to a number (no pattern forbids less).
+        @inline(__always) func alphanumeric(_ k: Int) -> Bool {
             guard k >= 0, k < n else { return false }
             let b = p[k]
-            return (b &- 0x41) < 26 || (b &- 0x61) < 26 || b == 0x60 || b == 0x5F
+            return (b &- 0x30) < 10 || (b | 0x20) &- 0x61 < 26
         }
         var k = 0
         while k < n {
+            // sixteen bytes at a time up to the next byte that can start something
+            if let base = p.baseAddress, k + 17 <= n {
+                let m = mayStartPII(base, k, labelStarts)
+                if !any(m) { k += 16; continue }
+                var lane = 0
+                while !m[lane] { lane += 1 }
+                k += lane
+            }
             let c = p[k]
             let role = roles[Int(c)]
             if role == 0 { k += 1; continue }
@@ -106,22 +147,25 @@ public struct Redactor: @unchecked Sendable {
             if c == 0x2B, k + 2 < n, p[k + 1] == 0x38, p[k + 2] == 0x36 { return true }     // "+86"
             guard role & 1 != 0, !digit(k - 1) else { k += 1; continue }
             // a run of digit groups joined by single separators
-            var total = 0, longest = 0, groups = 0
             var e = k
-            let runStartsClean = !wordish(k - 1)
+            var window = 0   // digits of the groups of at most 8 since the last longer group, from a clean start
             while true {
                 let g = e
                 while digit(e) { e += 1 }
                 let len = e - g
-                total += len; longest = max(longest, len); groups += 1
-                // each group on its own: a separator or a non-word character on both sides
-                let startsClean = groups > 1 || runStartsClean
-                let endsClean = !wordish(e) || (len == 17 && e < n && (p[e] | 0x20) == 0x78 && !wordish(e + 1))
-                if startsClean && endsClean && (len == 7 || len == 8 || len == 11 || len == 13 || len == 17 || len == 18) { return true }
+                // a group on its own, with no letter or digit on either side (every group after a separator starts so)
+                let startsClean = !alphanumeric(g - 1)
+                let endsClean = !alphanumeric(e) || (len == 17 && e < n && (p[e] | 0x20) == 0x78 && !alphanumeric(e + 1))
+                if startsClean && endsClean {
+                    if len == 11 || len == 13 || len == 17 || len == 18 { return true }                      // mobile, 86 + mobile, ID
+                    if len == 7 || len == 8, g > 0, p[g - 1] == 0x20 || p[g - 1] == 0x2D { return true }  // local number after an area code
+                }
+                // a number written in groups ("138 1234 5678") has 11 digits or more in groups of at most 8; it can
+                // start at any clean group, so a longer group (or a first group glued to a word) only restarts the count
+                if len > 8 { window = 0 } else if startsClean { window += len; if window >= 11 { return true } }
                 if e + 1 < n, p[e] == 0x20 || p[e] == 0x2D, digit(e + 1) { e += 1; continue }
                 break
             }
-            if groups > 1, runStartsClean, !wordish(e), longest <= 8, total >= 11 { return true }
             k = e
         }
         return false

@@ -280,6 +280,38 @@ struct OtherExtractorTests {
         }
     }
 
+    @Test("the cheap PII test finds a maskable number at every offset of a long line (its sixteen-byte skip misses none)")
+    func piiPrefilterEveryOffset() {
+        let numbers = ["手机：13800138000", "身份证号：110223198601270039", "+86 138 0013 8000", "(02) 2388-1234", "TEL：0756-3395361",
+                       "Phone: 555 0100 22", "MOBILE:+1 425 555", "电话 12345", "座机：：  010 1234", "138 0013 8000"]
+        let fillers = ["the quick brown fox jumps over the lazy dog ", "蓝屏问题依旧，请重启后再试。", "nt!KeBugCheckEx+0x0 fffff801`4a3b2c1d "]
+        for filler in fillers {
+            let long = String(repeating: filler, count: 3)
+            #expect(!Redactor.mayHoldPII(long[...]), "\(filler)")
+            for number in numbers {
+                for offset in 0..<40 {
+                    let head = String(long.prefix(offset))
+                    let line = head + (head.last.map { $0.isLetter || $0.isNumber } ?? false ? " " : "") + number + " " + long
+                    #expect(Redactor.mayHoldPII(line[...]), "\(offset) \(line)")
+                }
+            }
+        }
+    }
+
+    @Test("numbers the patterns mask after WinDbg text, a long number, a back-tick or an underscore are masked")
+    func numbersAfterOtherDigits() throws {
+        let r = try Redactor()
+        // each of these slipped past the cheap test once: the patterns mask them, so it must let them through
+        let cases = [("nt!KeBugCheckEx+0x0 138 0013 8000", "nt!KeBugCheckEx+0x0 *** **** ****"),
+                     ("ref 123456789 138 0013 8000", "ref 123456789 *** **** ****"),
+                     ("`13800138000", "`***********"), ("_13800138000_", "_***********_"),
+                     ("区号 020 1234567", "区号 *** *******"), ("x1 020-1234567", "x1 ***-*******")]
+        for (line, masked) in cases {
+            #expect(Redactor.mayHoldPII(line[...]), "\(line)")
+            #expect(r.redact(line) == masked, "\(line)")
+        }
+    }
+
     @Test("the cheap PII test lets every maskable form through and keeps dates, times and WinDbg values out")
     func piiPrefilter() {
         for text in ["身份证号：110223198601270039", "手机：13800138000", "+86 138 0013 8000", "138 0013 8000", "TEL：0756-3395361",
