@@ -86,40 +86,11 @@ public struct Redactor: @unchecked Sendable {
 
     static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         byteRoles.withUnsafeBufferPointer { roles in
-            labelPairs.withUnsafeBufferPointer { pairs in
-                labelStarts.withUnsafeBufferPointer { starts in mayHoldPII(p, roles: roles, labelPairs: pairs, labelStarts: starts) }
-            }
+            labelPairs.withUnsafeBufferPointer { pairs in mayHoldPII(p, roles: roles, labelPairs: pairs) }
         }
     }
 
-    /// The first two bytes of each phone label as vectors, for the sixteen-byte skip in `mayHoldPII`: a byte, its
-    /// next byte, and for each the bits that fold an ASCII letter's case (0x20, or 0 for other bytes).
-    struct LabelStart { var first, firstFold, second, secondFold: SIMD16<UInt8> }
-    static let labelStarts: [LabelStart] = {
-        var seen = Set<[UInt8]>()
-        return phoneLabels.compactMap { label -> LabelStart? in
-            guard label.count >= 2, seen.insert(Array(label.prefix(2))).inserted else { return nil }
-            func fold(_ b: UInt8) -> UInt8 { ByteText.caseVariants(b).count > 1 ? 0x20 : 0 }
-            return LabelStart(first: SIMD16(repeating: label[0]), firstFold: SIMD16(repeating: fold(label[0])),
-                              second: SIMD16(repeating: label[1]), secondFold: SIMD16(repeating: fold(label[1])))
-        }
-    }()
-
-    /// Which of the sixteen bytes from `k` (seventeen readable) can start anything the scan below acts on: a digit,
-    /// `(`, `+`, or the first two bytes of a phone label. Every other byte it would step over.
-    @inline(__always)
-    private static func mayStartPII(_ base: UnsafePointer<UInt8>, _ k: Int, _ starts: UnsafeBufferPointer<LabelStart>) -> SIMDMask<SIMD16<Int8>> {
-        let a = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD16<UInt8>.self)
-        let b = UnsafeRawPointer(base + k + 1).loadUnaligned(as: SIMD16<UInt8>.self)
-        var m = (a &- SIMD16(repeating: 0x30)) .< SIMD16(repeating: 10)
-        m .|= a .== SIMD16(repeating: 0x28)
-        m .|= a .== SIMD16(repeating: 0x2B)
-        for s in starts { m .|= ((a | s.firstFold) .== s.first) .& ((b | s.secondFold) .== s.second) }
-        return m
-    }
-
-    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>, labelPairs: UnsafeBufferPointer<UInt64>,
-                                   labelStarts: UnsafeBufferPointer<LabelStart>) -> Bool {
+    private static func mayHoldPII(_ p: UnsafeBufferPointer<UInt8>, roles: UnsafeBufferPointer<UInt8>, labelPairs: UnsafeBufferPointer<UInt64>) -> Bool {
         let n = p.count
         @inline(__always) func digit(_ k: Int) -> Bool { k >= 0 && k < n && (p[k] &- 0x30) < 10 }
         /// A letter or digit: what the patterns' look-arounds forbid next to a number (no pattern forbids less).
@@ -130,14 +101,6 @@ public struct Redactor: @unchecked Sendable {
         }
         var k = 0
         while k < n {
-            // sixteen bytes at a time up to the next byte that can start something
-            if let base = p.baseAddress, k + 17 <= n {
-                let m = mayStartPII(base, k, labelStarts)
-                if !any(m) { k += 16; continue }
-                var lane = 0
-                while !m[lane] { lane += 1 }
-                k += lane
-            }
             let c = p[k]
             let role = roles[Int(c)]
             if role == 0 { k += 1; continue }
