@@ -109,24 +109,13 @@ public enum MailDate {
                              fraction: 0, offsetMinutes: offset))
     }
 
-    /// The number of the month whose name starts with these three lower-case letters, or nil.
+    /// The number of the month whose name starts with these three lower-case letters, or nil (from `months`).
     static func monthNumber(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
-        switch (a, b, c) {
-        case (0x6A, 0x61, 0x6E): return 1    // jan
-        case (0x66, 0x65, 0x62): return 2    // feb
-        case (0x6D, 0x61, 0x72): return 3    // mar
-        case (0x61, 0x70, 0x72): return 4    // apr
-        case (0x6D, 0x61, 0x79): return 5    // may
-        case (0x6A, 0x75, 0x6E): return 6    // jun
-        case (0x6A, 0x75, 0x6C): return 7    // jul
-        case (0x61, 0x75, 0x67): return 8    // aug
-        case (0x73, 0x65, 0x70): return 9    // sep
-        case (0x6F, 0x63, 0x74): return 10   // oct
-        case (0x6E, 0x6F, 0x76): return 11   // nov
-        case (0x64, 0x65, 0x63): return 12   // dec
-        default: return nil
-        }
+        monthsByLetters[UInt32(a) << 16 | UInt32(b) << 8 | UInt32(c)]
     }
+    private static let monthsByLetters: [UInt32: Int] = Dictionary(uniqueKeysWithValues: months.map { name, number in
+        (name.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, number)
+    })
 
     /// The RFC 5322 reading, token by token, for any text.
     static func parseRFC5322Tokens(_ value: String) -> Date? {
