@@ -20,13 +20,15 @@ public enum FormatDetector {
     public static func detect(prefix: [UInt8], fileSize: Int) -> Result<MailFormat, NotMail> {
         if fileSize == 0 || prefix.isEmpty { return .failure(NotMail(reason: "empty file")) }
         let nul = prefix.withUnsafeBufferPointer { p -> Int? in
-            guard let base = p.baseAddress, let hit = memchr(base, 0, min(8192, p.count)) else { return nil }
+            guard let base = p.baseAddress, let hit = memchr(base, 0, min(MIMEParser.binarySampleSize, p.count)) else { return nil }
             return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
         }
         if let nul { return .failure(NotMail(reason: "binary data, not mail (NUL byte at byte \(nul))")) }
         // (no NUL in the first 8 KiB, as just checked: control bytes are what is left of `MIMEParser.looksBinary`)
-        let controls = prefix.withUnsafeBufferPointer { p in MIMEParser.controlBytes(UnsafeBufferPointer(rebasing: p.prefix(8192))) }
-        if controls * 10 > min(8192, prefix.count) { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
+        let binary = prefix.withUnsafeBufferPointer { p in
+            MIMEParser.mostlyControlBytes(UnsafeBufferPointer(rebasing: p.prefix(MIMEParser.binarySampleSize)))
+        }
+        if binary { return .failure(NotMail(reason: "binary data, not mail (control bytes in the first 8 KiB)")) }
         var bytes = prefix[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let lastNewline = bytes.withUnsafeBufferPointer { p -> Int? in

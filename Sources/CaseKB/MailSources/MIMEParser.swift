@@ -533,13 +533,18 @@ public enum MIMEParser {
 
     /// NUL bytes or many control bytes in the first 8 KiB.
     static func looksBinary(_ b: ArraySlice<UInt8>) -> Bool {
-        let sample = b.prefix(8192)
-        return sample.withUnsafeBufferPointer { p in
+        b.prefix(binarySampleSize).withUnsafeBufferPointer { p in
             guard let base = p.baseAddress, p.count > 0 else { return false }
             if memchr(base, 0, p.count) != nil { return true }
-            return controlBytes(p) * 10 > p.count
+            return mostlyControlBytes(p)
         }
     }
+
+    /// How many first bytes `looksBinary` reads.
+    static let binarySampleSize = 8192
+
+    /// More than a tenth of `sample` is control bytes (`looksBinary` without its NUL test).
+    static func mostlyControlBytes(_ sample: UnsafeBufferPointer<UInt8>) -> Bool { controlBytes(sample) * 10 > sample.count }
 
     /// How many bytes of `p` are control characters other than tab, line feed, vertical tab, form feed and carriage
     /// return (0x01–0x08, 0x0E–0x1F), eight bytes at a time: for a byte below 0x80, adding 0x80 − k to its low seven

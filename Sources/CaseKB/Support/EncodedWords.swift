@@ -3,18 +3,12 @@ import Foundation
 /// RFC 2047 encoded-word decoding for header values (`=?gb2312?B?…?=`, `=?utf-8?q?…?=`),
 /// with raw 8-bit header bytes decoded as UTF-8, else as `fallbackCharset`.
 public enum EncodedWords {
+    /// `=?`, which every encoded word starts with.
+    static let encodedWordStart: [UInt8] = [0x3D, 0x3F]
+
     public static func decode(_ raw: [UInt8], fallbackCharset: String? = nil) -> String {
         // Fast path: no encoded words.
-        let hasMarker = raw.withUnsafeBufferPointer { p -> Bool in
-            guard let base = p.baseAddress else { return false }
-            var i = 0
-            while i + 1 < p.count, let hit = memchr(base + i, 0x3D, p.count - 1 - i) {   // "=?"
-                let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                if p[at + 1] == 0x3F { return true }
-                i = at + 1
-            }
-            return false
-        }
+        let hasMarker = raw.withUnsafeBufferPointer { ByteText.search($0, 0, $0.count, encodedWordStart, folded: false) }
         if !hasMarker { return plain(raw, fallbackCharset: fallbackCharset) }
         var result = ""
         var i = 0
