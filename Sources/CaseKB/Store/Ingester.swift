@@ -75,10 +75,12 @@ public final class Ingester: @unchecked Sendable {
 
     public init(_ kb: KnowledgeBase) { self.kb = kb }
 
-    /// Facts of the messages written in this run, by row id, so the rebuild need not extract them again; capped,
-    /// so a large ingest's memory stays flat (beyond the cap the rebuild re-extracts, which is cheap).
-    var factsCache: [Int64: MessageFacts] = [:]
-    public var factsCacheLimit = 20_000
+    /// Facts of the messages written in this run, by row id and packed, so the rebuild need not extract them again;
+    /// capped in bytes, so a very large ingest's memory stays bounded (beyond the cap the rebuild extracts again).
+    var factsCache: [Int64: PackedFacts] = [:]
+    var factsCacheBytes = 0
+    /// About 0.4 KB a message on the generated corpus: a first import of about 120,000 messages.
+    public var factsCacheByteLimit = 48_000_000
 
     /// Signatures of the cases rebuilt in this run, as `storedSignature` would read them back, so linking need not
     /// read them again. Written by the writer during the rebuild; read by the link workers, which start after it.
@@ -112,9 +114,8 @@ public final class Ingester: @unchecked Sendable {
         var id: Int64
         var sent: Int64?
         var subject: String
-        var messageID: String?
-        /// The first of its References.
-        var firstRef: String?
+        /// The root of its thread as it knows it: the first of its References, else its own Message-ID.
+        var rootID: String?
         var sourceIndex: Int
         var position: Int
         var path: String
@@ -127,7 +128,7 @@ public final class Ingester: @unchecked Sendable {
     /// (the rebuild then reads the database) past `runMessagesLimit` messages, so memory stays bounded.
     var runMessages: [Int64: [StoredMessage]]?
     var runMessageCount = 0
-    public var runMessagesLimit = 25_000
+    public var runMessagesLimit = 110_000
 
     /// Keys the first-import index may hold before the run asks the database instead.
     var freshIndexLimit = FreshRunIndex.defaultLimit
@@ -139,7 +140,8 @@ public final class Ingester: @unchecked Sendable {
         var sha: String
         var unchanged: Bool
         var result: FileReadResult
-        var decodedFacts: [MessageFacts?] = []
+        /// Per message: its facts (new text and text attachments), packed for the rebuild.
+        var facts: [PackedFacts] = []
         var fts: [(String, String, String)]
         /// Per message, computed on the parsing threads: its thread keys, dedup key and references as JSON.
         var keys: [ThreadKeys] = []
@@ -161,18 +163,17 @@ public final class Ingester: @unchecked Sendable {
         }
         let result = MailReader.read(path: path, contents: contents, redactor: redact ? Redactor.shared : nil)
         let extractor = MessageExtractor()
-        var decoded: [MessageFacts?] = []
+        var packed: [PackedFacts] = []
         var fts: [(String, String, String)] = []
         var keys: [ThreadKeys] = [], dedupKeys: [String] = [], references: [String] = []
         for m in result.messages {
-            let f = extractor.extract(m, index: 1)
-            decoded.append(f)
+            packed.append(PackedFacts(extractor.extract(m, index: 1)))
             keys.append(ThreadKeys(m))
             dedupKeys.append(ThreadKeys.dedupKey(m))
             references.append(KnowledgeBase.json(m.references))
             fts.append(Ingester.ftsForms(subject: m.subject, newText: m.newText, attachments: m.attachments.compactMap(\.text)))
         }
-        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, decodedFacts: decoded, fts: fts,
+        return Prepared(path: path, size: hashed.size, sha: hashed.hex, unchanged: false, result: result, facts: packed, fts: fts,
                         keys: keys, dedupKeys: dedupKeys, referencesJSON: references)
     }
 
@@ -246,10 +247,12 @@ public final class Ingester: @unchecked Sendable {
                 progress(IngestProgress(filesDone: done, filesTotal: files.count, messages: summary.messages, errors: summary.failed, seconds: Date().timeIntervalSince(start)))
             }
         }
+        dropRunState(.messages)
         // rebuild every dirty case (this run's, and any a killed run left behind), in transactions of 500,
         // then link each rebuilt case to its most similar earlier cases
         let rebuildStart = Date()
         summary.planWaitSeconds = try rebuildDirtyCases(createdInRun: allCreated)
+        dropRunState(.rebuild)
         // link every rebuilt case (dirty = 2: this run's, and any a killed run rebuilt but did not link)
         let linkStart = Date()
         summary.rebuildSeconds = linkStart.timeIntervalSince(rebuildStart)
@@ -274,17 +277,26 @@ public final class Ingester: @unchecked Sendable {
         return summary
     }
 
-    /// Forget what the run kept in memory. Its tens of thousands of objects are freed on a thread of their own, so the
-    /// summary (and a CLI's exit, which frees everything at once) does not wait for them, one by one, on a single core.
-    func dropRunState() {
-        final class Dropped: @unchecked Sendable {
-            var state: ([Int64: MessageFacts], [Int64: CrashSignature], [Int64: [StoredMessage]]?, FreshRunIndex?)?
+    /// Forget what the run kept in memory, stage by stage as each stops needing it: what only storing messages needed
+    /// (`.messages`: the thread-key index), what only the case rebuild needed (`.rebuild`: every message's facts and
+    /// place), and the rest at the end (`.all`). Its tens of thousands of objects are freed on a thread of their own,
+    /// so the writer (and a CLI's exit, which frees everything at once) does not wait for them, one by one.
+    func dropRunState(_ stage: RunStage = .all) {
+        let dropped = DroppedState()
+        dropped.value = (freshIndex, runCaseSizes)
+        freshIndex = nil; runCaseSizes = nil
+        if stage != .messages {
+            dropped.value = (dropped.value, factsCache, runMessages)
+            factsCache = [:]; factsCacheBytes = 0; runMessages = nil
         }
-        let dropped = Dropped()
-        dropped.state = (factsCache, rebuiltSignatures, runMessages, freshIndex)
-        factsCache = [:]; rebuiltSignatures = [:]; runMessages = nil; freshIndex = nil; runCaseSizes = nil
-        Thread.detachNewThread { dropped.state = nil }
+        if stage == .all {
+            dropped.value = (dropped.value, rebuiltSignatures)
+            rebuiltSignatures = [:]
+        }
+        Thread.detachNewThread { dropped.value = nil }
     }
+
+    enum RunStage { case messages, rebuild, all }
 
     /// Rebuild every dirty case. Planned on both cores from snapshots taken as this phase begins (a plan reads only
     /// its case's messages, which the writer does not change but for their positions, which that case's own plan
@@ -425,12 +437,15 @@ public final class Ingester: @unchecked Sendable {
                     runMessages = nil
                 } else {
                     runMessages?[caseID, default: []].append(StoredMessage(
-                        id: messageRow, sent: KnowledgeBase.millis(m.sent), subject: m.subject, messageID: m.messageID,
-                        firstRef: m.references.first, sourceIndex: m.source.index, position: position, path: p.path,
+                        id: messageRow, sent: KnowledgeBase.millis(m.sent), subject: m.subject,
+                        rootID: m.references.first ?? m.messageID, sourceIndex: m.source.index, position: position, path: p.path,
                         caseNumbers: keys.caseIDs))
                 }
             }
-            if let f = p.decodedFacts[k], factsCache.count < factsCacheLimit { factsCache[messageRow] = f }
+            if k < p.facts.count, factsCacheBytes < factsCacheByteLimit {
+                factsCache[messageRow] = p.facts[k]
+                factsCacheBytes += p.facts[k].bytes.count
+            }
             for a in m.attachments {
                 try db.cachedStatement(sql: "INSERT INTO attachments(message_id, filename, content_type, size, text) VALUES (?,?,?,?,?)").run(in: db) {
                     $0.bind(messageRow); $0.bind(a.filename); $0.bind(a.contentType); $0.bind(a.size); $0.bind(a.text)
@@ -445,9 +460,10 @@ public final class Ingester: @unchecked Sendable {
             freshIndex?.record(dedupKey: dedup, sent: KnowledgeBase.millis(m.sent), caseID: caseID,
                                linking: keys.linking.filter { !$0.hasPrefix("subjroot:") }, owned: keys.owned)
             if let index = freshIndex, index.keyCount > freshIndexLimit {
-                // from here on thread keys are looked up in the database, through its index
+                // from here on thread keys are looked up in the database, through its indexes over messages (those
+                // over facts are still built once, sorted, after the case rebuild)
                 freshIndex = nil
-                try KnowledgeBase.restoreSuspendedIndexes(db)
+                try KnowledgeBase.restoreSuspendedIndexes(db, only: KnowledgeBase.bulkLoadedMessageIndexes)
             }
             let f = p.fts[k]
             try db.cachedStatement(sql: "INSERT INTO message_fts(rowid, subject, body, attachments) VALUES (?,?,?,?)").run(in: db) {
@@ -523,7 +539,7 @@ public final class Ingester: @unchecked Sendable {
                 FROM messages m JOIN source_files f ON f.id = m.source_file_id WHERE m.case_id = ?
                 """), arguments: [caseID])
             while let r = try cursor.next() {
-                rows.append(StoredMessage(id: r[0], sent: r[1], subject: r[2], messageID: r[3], firstRef: r[4], sourceIndex: r[5], position: r[6], path: r[7]))
+                rows.append(StoredMessage(id: r[0], sent: r[1], subject: r[2], rootID: r[4] ?? r[3], sourceIndex: r[5], position: r[6], path: r[7]))
             }
         }
         /// A message's new text: for facts not in the cache (messages of earlier runs), and for a case without stacks,
@@ -560,14 +576,14 @@ public final class Ingester: @unchecked Sendable {
         plan.ids = CaseNumberFinder.shared.ordered(caseKeys)
         let first = sorted[0]
         plan.subject = first.subject
-        plan.key = CaseGrouper.caseKey(caseIDs: plan.ids, rootIDs: sorted.map { $0.firstRef ?? $0.messageID }, subject: plan.subject, file: first.path)
+        plan.key = CaseGrouper.caseKey(caseIDs: plan.ids, rootIDs: sorted.map(\.rootID), subject: plan.subject, file: first.path)
         plan.normalizedSubject = SubjectNormalizer.shared.normalize(plan.subject, dropCaseIDs: plan.ids)
         let sents = sorted.compactMap(\.sent)
         plan.firstSent = sents.min()
         plan.lastSent = sents.max()
         // facts
         var perMessage = try sorted.enumerated().map { k, r -> MessageFacts in
-            let facts = try factsCache[r.id] ?? KnowledgeBase.extractFacts(messageID: r.id, newText: newText(r.id), db: db)
+            let facts = try factsCache[r.id]?.unpack() ?? KnowledgeBase.extractFacts(messageID: r.id, newText: newText(r.id), db: db)
             return facts.renumbered(k + 1)
         }
         perMessage[0].entities += MessageExtractor().extract(text: plan.subject, message: 1, field: "subject").entities
@@ -664,20 +680,46 @@ public final class Ingester: @unchecked Sendable {
     }
 }
 
+/// What a run frees on a thread of its own (see `Ingester.dropRunState`).
+final class DroppedState: @unchecked Sendable {
+    var value: Any?
+}
+
 /// Which case holds a thread key, kept in memory while a run fills an empty knowledge base: the answers the
 /// `message_keys` queries would give, without two queries per key. A first import is where ingest speed matters
 /// most; a run that starts with messages stored asks the database, which also knows the earlier runs' keys. Bounded:
 /// past a limit of keys the run drops it and asks the database (which holds every key) for the rest, so a very large
 /// first import keeps its memory flat.
+///
+/// Keys are held as 128-bit hashes (about 50 bytes a key, against 150 for the strings): two keys of one run share a
+/// hash with a probability below 10⁻²⁵, so a thread is never merged with another by accident.
 final class FreshRunIndex {
-    /// Keys held at most by default (about 100 bytes each).
-    static let defaultLimit = 500_000
+    /// Keys held at most by default (a first import of about 115,000 messages at five keys a message; about 30 MB).
+    static let defaultLimit = 600_000
     private(set) var keyCount = 0
-    private var linking: [String: [Int64]] = [:]
-    private var earliestOwner: [String: (sent: Int64?, caseID: Int64)] = [:]
-    private var dedupKeys = Set<String>()
+    /// The cases of the messages holding a linking key: the first inline, any others after it.
+    private struct Holders {
+        var first: Int64
+        var more: [Int64] = []
+    }
+    private var linking: [KeyHash: Holders] = [:]
+    private var earliestOwner: [KeyHash: (sent: Int64?, caseID: Int64)] = [:]
+    private var dedupKeys = Set<KeyHash>()
     /// Cases merged away, each pointing at the case that absorbed it.
     private var mergedInto: [Int64: Int64] = [:]
+
+    /// A key's two 64-bit SipHash values (of this process's seed), under two different prefixes.
+    struct KeyHash: Hashable {
+        let low: UInt64
+        let high: UInt64
+        init(_ key: String) {
+            var a = Hasher(), b = Hasher()
+            a.combine(UInt8(1)); a.combine(key)
+            b.combine(UInt8(2)); b.combine(key)
+            low = UInt64(UInt(bitPattern: a.finalize()))
+            high = UInt64(UInt(bitPattern: b.finalize()))
+        }
+    }
 
     func resolve(_ id: Int64) -> Int64 {
         var x = id
@@ -685,22 +727,37 @@ final class FreshRunIndex {
         return x
     }
 
-    func holds(dedupKey: String) -> Bool { dedupKeys.contains(dedupKey) }
+    func holds(dedupKey: String) -> Bool { dedupKeys.contains(KeyHash(dedupKey)) }
 
     /// Cases of the messages holding `key` as a linking key.
-    func cases(linkingKey key: String) -> [Int64] { (linking[key] ?? []).map(resolve) }
+    func cases(linkingKey key: String) -> [Int64] {
+        guard let h = linking[KeyHash(key)] else { return [] }
+        return ([h.first] + h.more).map(resolve)
+    }
 
     /// The case of the earliest message (undated first, like SQLite's NULLs) owning `key`.
-    func earliestCase(ownedKey key: String) -> Int64? { earliestOwner[key].map { resolve($0.caseID) } }
+    func earliestCase(ownedKey key: String) -> Int64? { earliestOwner[KeyHash(key)].map { resolve($0.caseID) } }
 
     func merge(_ other: Int64, into keep: Int64) { if other != keep { mergedInto[other] = keep } }
 
     func record(dedupKey: String, sent: Int64?, caseID: Int64, linking keys: [String], owned: [String]) {
-        dedupKeys.insert(dedupKey)
+        dedupKeys.insert(KeyHash(dedupKey))
         keyCount += 1 + keys.count + owned.count
-        for key in keys { linking[key, default: []].append(caseID) }
+        for key in keys {
+            let h = KeyHash(key)
+            if var holders = linking[h] {
+                // a case already listed adds nothing (lookups take the set of cases)
+                if holders.first != caseID && !holders.more.contains(caseID) {
+                    holders.more.append(caseID)
+                    linking[h] = holders
+                }
+            } else {
+                linking[h] = Holders(first: caseID)
+            }
+        }
         for key in owned {
-            if let e = earliestOwner[key] {
+            let h = KeyHash(key)
+            if let e = earliestOwner[h] {
                 let earlier: Bool
                 switch (sent, e.sent) {
                 case let (a?, b?): earlier = a < b
@@ -709,7 +766,7 @@ final class FreshRunIndex {
                 }
                 if !earlier { continue }
             }
-            earliestOwner[key] = (sent, caseID)
+            earliestOwner[h] = (sent, caseID)
         }
     }
 }

@@ -96,6 +96,8 @@ public final class KnowledgeBase: @unchecked Sendable {
     }
 
     static let suspendedIndexKey = "suspended_index:"
+    /// The page cache (and so the sort memory) while suspended indexes are built: 8 MB.
+    static let sortingCacheSize = -8000
 
     /// Recreate the indexes `suspendIndexes` dropped (when none are: one lookup), or those of them in `only`.
     /// Returns how many it recreated.
@@ -108,6 +110,11 @@ public final class KnowledgeBase: @unchecked Sendable {
                 return (key, String(key.dropFirst(suspendedIndexKey.count)), row[1])
             }
             .filter { only?.contains($0.name) ?? true }
+        // SQLite sorts an index's keys in as much memory as the page cache may take: a smaller cache while the
+        // indexes are built sorts in runs through a temporary file instead of raising the peak memory of an ingest
+        let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size")
+        if !suspended.isEmpty, let cacheSize { try db.execute(sql: "PRAGMA cache_size = \(sortingCacheSize)") }
+        defer { if !suspended.isEmpty, let cacheSize { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") } }
         for (key, name, sql) in suspended {
             let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?)", arguments: [name]) ?? false
             if !exists { try db.execute(sql: sql) }

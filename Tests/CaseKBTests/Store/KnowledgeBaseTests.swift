@@ -410,7 +410,27 @@ struct KnowledgeBaseTests {
         let readBack = try KnowledgeBase(path: dir.appendingPathComponent("readback.sqlite").path)
         let bounded = Ingester(readBack)
         bounded.runMessagesLimit = 100
+        // and keeps the facts of only its first few messages: the rest are extracted again from the stored text
+        bounded.factsCacheByteLimit = 3_000
         _ = try bounded.run(paths: paths)
+        /// Every fact of every case, by case key, with the message and span it came from.
+        func facts(_ kb: KnowledgeBase) throws -> [String] {
+            try kb.pool.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT c.key || ' ' || p.fact_table || ' ' || p.position || ' ' || p.field || ' ' || p.start || '-' || p.end || ' ' ||
+                        coalesce((SELECT code || ' ' || args || ' ' || messages FROM bugchecks WHERE id = p.fact_id AND p.fact_table = 'bugchecks'),
+                                 (SELECT group_concat(ifnull(f.module, '') || '!' || ifnull(f.function, '') || '+' || ifnull(f.offset, '') || ifnull(f.address, ''), ' ') FROM stack_frames f WHERE f.stack_id = p.fact_id AND p.fact_table = 'stacks'),
+                                 (SELECT name || ' ' || ifnull(timestamp, '') FROM modules WHERE id = p.fact_id AND p.fact_table = 'modules'),
+                                 (SELECT tag || ' ' || ifnull(owner, '') FROM pool_tags WHERE id = p.fact_id AND p.fact_table = 'pool_tags'),
+                                 (SELECT action || ' ' || ifnull(target, '') FROM recommendations WHERE id = p.fact_id AND p.fact_table = 'recommendations'),
+                                 (SELECT kind || ' ' || value FROM entities WHERE id = p.fact_id AND p.fact_table = 'entities'), '')
+                    FROM provenance p JOIN cases c ON c.id = p.case_id ORDER BY 1
+                    """)
+            }
+        }
+        let freshFacts = try facts(fresh)
+        #expect(freshFacts.count > 1_000)
+        #expect(try facts(readBack) == freshFacts)
         func cases(_ kb: KnowledgeBase) throws -> [String] {
             try kb.pool.read { db in
                 try String.fetchAll(db, sql: """
