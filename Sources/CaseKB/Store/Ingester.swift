@@ -85,6 +85,20 @@ public final class Ingester: @unchecked Sendable {
     /// Signatures of the cases rebuilt in this run, as `storedSignature` would read them back, so linking need not
     /// read them again. Written by the writer during the rebuild; read by the link workers, which start after it.
     var rebuiltSignatures: [Int64: CrashSignature] = [:]
+    /// The terms of `rebuiltSignatures`, each string held once: cases share most of their frames, edges and modules,
+    /// so the signatures of a large first import take a fraction of the memory (see `interned`).
+    var signatureStrings = Set<String>()
+
+    /// `s` with every term the same string object as the equal term of the signatures kept before it.
+    func interned(_ s: CrashSignature) -> CrashSignature {
+        func shared(_ terms: inout [String]) {
+            for k in terms.indices { terms[k] = signatureStrings.insert(terms[k]).memberAfterInsert }
+        }
+        var s = s
+        shared(&s.exactKeys); shared(&s.coreKeys); shared(&s.blame); shared(&s.pool); shared(&s.frames)
+        shared(&s.edges); shared(&s.bugchecks); shared(&s.families); shared(&s.modules)
+        return s
+    }
 
     /// Set while a run fills a knowledge base that held no messages when it began (see `FreshRunIndex`).
     var freshIndex: FreshRunIndex?
@@ -290,8 +304,8 @@ public final class Ingester: @unchecked Sendable {
             factsCache = [:]; factsCacheBytes = 0; runMessages = nil
         }
         if stage == .all {
-            dropped.value = (dropped.value, rebuiltSignatures)
-            rebuiltSignatures = [:]
+            dropped.value = (dropped.value, rebuiltSignatures, signatureStrings)
+            rebuiltSignatures = [:]; signatureStrings = []
         }
         Thread.detachNewThread { dropped.value = nil }
     }
@@ -615,7 +629,7 @@ public final class Ingester: @unchecked Sendable {
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
         if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, fresh: plan.fresh, db: db) }
-        if let terms = plan.rows?.signatureTerms { rebuiltSignatures[caseID] = CrashSignature(terms: terms, bugchecks: plan.crashBugchecks) }
+        if let terms = plan.rows?.signatureTerms { rebuiltSignatures[caseID] = interned(CrashSignature(terms: terms, bugchecks: plan.crashBugchecks)) }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
