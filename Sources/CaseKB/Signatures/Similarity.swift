@@ -47,6 +47,10 @@ public struct SimilarCase: Sendable, Codable {
     public var reasons: [String]
     public var recommendations: [Advice]
     public var bugchecks: [String]
+    /// The case's row id in the knowledge base it was found in (not part of the JSON).
+    var caseID: Int64 = 0
+
+    enum CodingKeys: String, CodingKey { case `case`, subject, score, confidence, reasons, recommendations, bugchecks }
 }
 
 /// The JSON of `casekb similar --json`.
@@ -362,7 +366,7 @@ extension KnowledgeBase {
             return SimilarCase(case: summary.key, subject: summary.subject, score: (sim * 1000).rounded() / 1000,
                                confidence: confidence,
                                reasons: SimilarityScorer.reasons(shared, query: q, other: (summary.bugchecks, frames)),
-                               recommendations: advice, bugchecks: summary.bugchecks)
+                               recommendations: advice, bugchecks: summary.bugchecks, caseID: id)
         }
     }
 

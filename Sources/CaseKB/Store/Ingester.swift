@@ -84,7 +84,7 @@ public final class Ingester: @unchecked Sendable {
 
     /// Signatures of the cases rebuilt in this run, as `storedSignature` would read them back, so linking need not
     /// read them again. Written by the writer during the rebuild; read by the link workers, which start after it.
-    var rebuiltSignatures: [Int64: CrashSignature] = [:]
+    var rebuiltSignatures: [Int64: (signature: CrashSignature, firstSent: Int64?)] = [:]
     /// The terms of `rebuiltSignatures`, each string held once: cases share most of their frames, edges and modules,
     /// so the signatures of a large first import take a fraction of the memory (see `interned`).
     var signatureStrings = Set<String>()
@@ -629,23 +629,26 @@ public final class Ingester: @unchecked Sendable {
         if !plan.fresh { try db.cachedStatement(sql: "DELETE FROM case_ids WHERE case_id = ?").run(in: db) { $0.bind(caseID) } }
         for id in plan.ids { try db.cachedStatement(sql: "INSERT INTO case_ids(case_id, value) VALUES (?, ?)").run(in: db) { $0.bind(caseID); $0.bind(id) } }
         if let rows = plan.rows { try FactWriter.replace(caseID: caseID, rows: rows, fresh: plan.fresh, db: db) }
-        if let terms = plan.rows?.signatureTerms { rebuiltSignatures[caseID] = interned(CrashSignature(terms: terms, bugchecks: plan.crashBugchecks)) }
+        if let terms = plan.rows?.signatureTerms {
+            rebuiltSignatures[caseID] = (interned(CrashSignature(terms: terms, bugchecks: plan.crashBugchecks)), plan.firstSent)
+        }
     }
 
     /// A case's credible links to earlier cases, computed from a read snapshot.
     struct CaseLinks: Sendable {
         var caseID: Int64
-        var links: [(key: String, score: Double, confidence: String, reasons: String)]
+        var links: [(caseID: Int64, score: Double, confidence: String, reasons: String)]
     }
 
     func links(for caseID: Int64, frequencies: TermFrequencies?, db: Database) throws -> CaseLinks {
         var out = CaseLinks(caseID: caseID, links: [])
-        // earlier cases only; a case without dates is compared with every other case
-        let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
-        let sig = try rebuiltSignatures[caseID] ?? storedSignature(caseID, db: db)
+        let rebuilt = rebuiltSignatures[caseID]
+        let sig = try rebuilt?.signature ?? storedSignature(caseID, db: db)
         guard !sig.isEmpty else { return out }
+        // earlier cases only; a case without dates is compared with every other case
+        let first = try rebuilt.map(\.firstSent) ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT first_sent FROM cases WHERE id = ?"), arguments: [caseID])
         for s in try kb.similar(to: sig, limit: 5, excluding: caseID, before: first, frequencies: frequencies, candidates: 25, withAdvice: false, credibleOnly: true, db: db) {
-            out.links.append((s.case, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
+            out.links.append((s.caseID, s.score, s.confidence.rawValue, KnowledgeBase.json(s.reasons)))
         }
         return out
     }
@@ -686,9 +689,8 @@ public final class Ingester: @unchecked Sendable {
     func writeLinks(_ l: CaseLinks, db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM case_links WHERE case_id = ?").run(in: db) { $0.bind(l.caseID) }
         for link in l.links {
-            guard let other = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE key = ?"), arguments: [link.key]) else { continue }
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO case_links(case_id, linked_case_id, score, confidence, reasons) VALUES (?,?,?,?,?)").run(in: db) {
-                $0.bind(l.caseID); $0.bind(other); $0.bind(link.score); $0.bind(link.confidence); $0.bind(link.reasons)
+                $0.bind(l.caseID); $0.bind(link.caseID); $0.bind(link.score); $0.bind(link.confidence); $0.bind(link.reasons)
             }
         }
     }
