@@ -4,17 +4,17 @@
 ///
 /// Every stored field of every fact type is packed (`PackedFactsTests` checks the field counts): a field added to a
 /// fact type must be added to `FactPacker` and `FactUnpacker` below.
-public struct PackedFacts: Sendable {
-    public let bytes: [UInt8]
+struct PackedFacts: Sendable {
+    let bytes: [UInt8]
 
-    public init(_ facts: MessageFacts) {
+    init(_ facts: MessageFacts) {
         var packer = FactPacker()
         packer.facts(facts)
         bytes = packer.bytes
     }
 
     /// The facts packed; nil only for bytes `init` did not write.
-    public func unpack() -> MessageFacts? {
+    func unpack() -> MessageFacts? {
         var unpacker = FactUnpacker(bytes)
         return try? unpacker.facts()
     }

@@ -50,6 +50,8 @@ struct KnowledgeBaseTests {
         let imported = try KnowledgeBase(path: dir.appendingPathComponent("imported.sqlite").path)
         _ = try Ingester(imported).run(paths: [Fixtures.corpus("threads")])
         #expect(try Self.schema(imported) == migrated)
+        // the indexes were sorted in a small cache; the writer's own cache is back to its size afterwards
+        #expect(try imported.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == -32000)
         // a run killed while its indexes were suspended: they are gone, and their statements are kept
         let killedPath = dir.appendingPathComponent("killed.sqlite").path
         do {
