@@ -224,7 +224,7 @@ public struct CaseKnowledge: Sendable, Codable {
                 }
             }
             for s in f.stacks {
-                let frames = s.frames.map(\.text)
+                let frames = s.frames.map { $0.text }   // (a closure: a key path to a computed property is applied through the runtime)
                 if let i = k.stacks.firstIndex(where: { $0.frames == frames }) {
                     if !k.stacks[i].messages.contains(s.source.message) { k.stacks[i].messages.append(s.source.message); k.stacks[i].sources.append(s.source) }
                 } else {
