@@ -761,12 +761,9 @@ final class FreshRunIndex {
         keyCount += 1 + keys.count + owned.count
         for key in keys {
             let h = KeyHash(key)
-            if var holders = linking[h] {
-                // a case already listed adds nothing (lookups take the set of cases)
-                if holders.first != caseID && !holders.more.contains(caseID) {
-                    holders.more.append(caseID)
-                    linking[h] = holders
-                }
+            if let i = linking.index(forKey: h) {
+                // a case already listed adds nothing (lookups take the set of cases); others are appended in place
+                if linking.values[i].first != caseID && !linking.values[i].more.contains(caseID) { linking.values[i].more.append(caseID) }
             } else {
                 linking[h] = Holders(first: caseID)
             }

@@ -110,11 +110,12 @@ public final class KnowledgeBase: @unchecked Sendable {
                 return (key, String(key.dropFirst(suspendedIndexKey.count)), row[1])
             }
             .filter { only?.contains($0.name) ?? true }
+        guard !suspended.isEmpty else { return 0 }
         // SQLite sorts an index's keys in as much memory as the page cache may take: a smaller cache while the
         // indexes are built sorts in runs through a temporary file instead of raising the peak memory of an ingest
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size")
-        if !suspended.isEmpty, let cacheSize { try db.execute(sql: "PRAGMA cache_size = \(sortingCacheSize)") }
-        defer { if !suspended.isEmpty, let cacheSize { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") } }
+        if cacheSize != nil { try db.execute(sql: "PRAGMA cache_size = \(sortingCacheSize)") }
+        defer { if let cacheSize { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") } }
         for (key, name, sql) in suspended {
             let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?)", arguments: [name]) ?? false
             if !exists { try db.execute(sql: sql) }
